@@ -150,6 +150,8 @@ class _Router:
         self.position = start
         default_start = at_local(ctx.day, cfg.contact_start, ctx.timezone)
         self.free_at = as_utc(ctx.available_from or default_start, "available_from")
+        # End of the previous visit; None before the first (the day's start is no clash).
+        self.busy_until: datetime | None = None
         self.route: list[dict[str, Any]] = []
 
     # -- geometry --------------------------------------------------------
@@ -219,12 +221,13 @@ class _Router:
                 scheduled_utc, stop["timezone"]).tzinfo
             leave_by_utc = scheduled_utc - timedelta(
                 minutes=travel + self.cfg.early_margin_minutes)
-            if leave_by_utc < self.free_at:
+            if self.busy_until is not None and leave_by_utc < self.busy_until:
                 warnings.append(TIGHT_SCHEDULE)
             scheduled_at = original or scheduled_utc.astimezone(shown_tz)
             leave_by = leave_by_utc.astimezone(shown_tz)
-            self.free_at = max(self.free_at, scheduled_utc) + timedelta(
+            self.busy_until = max(self.free_at, scheduled_utc) + timedelta(
                 minutes=self.cfg.visit_minutes)
+            self.free_at = self.busy_until
         self.route.append({
             "visit_id": stop["visit_id"],
             "account_id": stop.get("account_id"),
