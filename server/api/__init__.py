@@ -1,0 +1,9 @@
+"""The JSON API under ``/api/v1``: one blueprint per area."""
+
+from flask import Blueprint
+
+from . import auth, meta, sync
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+for module in (auth, meta, sync):
+    module.register(api)

@@ -1,0 +1,48 @@
+"""Login and logout (PROTOCOL.md "Login")."""
+
+from datetime import timedelta
+
+from flask import current_app, g, request
+
+from ..errors import ApiError
+from ..extensions import db
+from ..services import auth as auth_service
+from .common import current_user, json_body
+from .schemas import LoginSchema
+
+
+def login():
+    data = json_body(LoginSchema())
+    cfg = current_app.config
+    remote = request.remote_addr or "unknown"
+    wait = auth_service.seconds_until_login_allowed(
+        data["username"], remote, cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_FAILURE_WINDOW_S"])
+    if wait:
+        raise ApiError(429, "too many failed logins; try again later",
+                       headers={"Retry-After": str(wait)}, retry_after=wait)
+    user = auth_service.authenticate(data["username"], data["password"])
+    if user is None:
+        auth_service.record_login_failure(data["username"], remote)
+        db.session.commit()
+        raise ApiError(401, "unknown user name or wrong password")
+    auth_service.clear_login_failures(user.username)
+    token, expires_at = auth_service.issue_token(user, timedelta(hours=cfg["TOKEN_TTL_HOURS"]))
+    db.session.commit()
+    return {"token": token, "expires_at": expires_at.isoformat(), "user": user.public()}, 200
+
+
+def logout():
+    current_user()
+    auth_service.revoke(g.token)
+    db.session.commit()
+    return "", 204
+
+
+def me():
+    return {"user": current_user().public()}, 200
+
+
+def register(bp):
+    bp.add_url_rule("/auth/login", view_func=login, methods=["POST"])
+    bp.add_url_rule("/auth/logout", view_func=logout, methods=["POST"])
+    bp.add_url_rule("/auth/me", view_func=me, methods=["GET"])

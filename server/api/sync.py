@@ -1,0 +1,45 @@
+"""Push and pull views: parse, call the sync service, answer."""
+
+from flask import current_app, request
+
+from ..extensions import db
+from ..services.pull import CursorCodec, pull
+from ..services.push import Mutation, PushSettings, push
+from ..services.retry import run_in_transaction
+from .common import current_user, json_body, load
+from .schemas import PullQuerySchema, PushSchema
+
+
+def push_view():
+    user = current_user()
+    data = json_body(PushSchema())
+    mutations = [
+        Mutation(m["seq"], m["hlc"], m["entity"], m["id"], m["base_version"], m["fields_"])
+        for m in data["mutations"]
+    ]
+    settings = PushSettings(current_app.config["RULES"], current_app.config["HLC_MAX_AHEAD_MS"])
+    user_id = user.id
+    result = run_in_transaction(
+        lambda session: push(session, session.get(type(user), user_id), data["client_id"],
+                             mutations, settings)
+    )
+    return result, 200
+
+
+def pull_view():
+    user = current_user()
+    args = load(PullQuerySchema(), request.args.to_dict(), "the query does not match the pull parameters")
+    codec = CursorCodec(current_app.config["SECRET_KEY"])
+    try:
+        result = pull(db.session, user, args.get("cursor"), args["limit"], codec,
+                      current_app.config["RULES"])
+    finally:
+        db.session.rollback()
+    return result, 200
+
+
+def register(bp):
+    bp.add_url_rule("/sync/push", view_func=push_view, methods=["POST"])
+    bp.add_url_rule("/sync/pull", view_func=pull_view, methods=["GET"])
+
+

@@ -1,0 +1,70 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config as config_module
+from .compression import enable_gzip
+from .errors import register_error_handlers
+from .extensions import csrf, db, login_manager, migrate
+from .rules.config import RulesConfig
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("FIELDVISIT_INSTANCE_PATH") or None)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_module.from_environment(app.instance_path))
+    app.config["RULES"] = RulesConfig.from_env(os.environ)
+    if test_config:
+        app.config.update(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"])
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from .api import api
+    from .pwa_files import pwa
+
+    # The API authenticates with bearer tokens, not cookies, so CSRF (a
+    # cookie attack) does not apply to it.
+    csrf.exempt(api)
+    app.register_blueprint(api)
+    app.register_blueprint(pwa)
+
+    register_error_handlers(app)
+    enable_gzip(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite as the embedded default: WAL so readers never wait for the
+    writer, foreign keys enforced, and a busy timeout instead of failing
+    at once when another process holds the write lock."""
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,119 @@
+"""``flask --app wsgi …`` commands for operators."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .extensions import db
+from .models import User, new_id
+from .services.audit import verify_history
+from .services.auth import hash_password
+from .services.changes import ensure_feed_state
+from .services.demo import DEMO_PASSWORD, DEMO_USERS, create_demo, is_empty
+from .services.importer import geocode_missing, parse_accounts_csv, write_accounts
+
+
+def init_database() -> None:
+    """Bring the schema to the newest migration and make the feed's row."""
+    upgrade()
+    ensure_feed_state()
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db_command():
+        """Create or upgrade the database schema (idempotent)."""
+        init_database()
+        click.echo("database ready")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(["collector", "supervisor"]), required=True)
+    @click.option("--name", default=None, help="Display name (default: the user name).")
+    @click.option("--no-input", is_flag=True, help="Read the password from FIELDVISIT_PASSWORD.")
+    def create_user_command(username, role, name, no_input):
+        """Create a user; prompts for the password."""
+        if no_input:
+            password = os.environ.get("FIELDVISIT_PASSWORD")
+            if not password:
+                raise click.UsageError("--no-input needs FIELDVISIT_PASSWORD to be set")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if len(password) < 8:
+            raise click.UsageError("the password must have at least 8 characters")
+        if db.session.scalar(select(User).where(User.username == username)):
+            raise click.UsageError(f"user {username!r} exists already")
+        db.session.add(User(id=new_id(), username=username, name=name or username, role=role,
+                            password_hash=hash_password(password)))
+        db.session.commit()
+        click.echo(f"created {role} {username}")
+
+    @app.cli.command("import-accounts")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_accounts_command(path):
+        """Import or update accounts from a CSV file (all rows or none)."""
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+        report = parse_accounts_csv(db.session, text)
+        if not report.ok:
+            for problem in report.errors:
+                details = "; ".join(f"{k}: {v}" for k, v in problem["errors"].items())
+                click.echo(f"line {problem['line']}: {details}", err=True)
+            click.echo(f"nothing imported: {len(report.errors)} bad row(s)", err=True)
+            sys.exit(1)
+        geocode_missing(report, _geocoder())
+        write_accounts(db.session, report, None)
+        db.session.commit()
+        click.echo(f"imported: {report.created} new, {report.updated} updated, "
+                   f"{report.unchanged} unchanged, {report.reassigned} reassigned, "
+                   f"{report.geocoded} geocoded")
+
+    @app.cli.command("demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when users exist already.")
+    def demo_command(if_empty):
+        """Load the demo data set (users, Taipei portfolio, visit history)."""
+        init_database()
+        if not is_empty(db.session):
+            if if_empty:
+                click.echo("database has data; demo not loaded")
+                return
+            raise click.ClickException("the database is not empty; demo data goes into an empty one")
+        summary = create_demo(db.session, current_app.config)
+        db.session.commit()
+        click.echo(f"demo loaded: {summary['accounts']} accounts, {summary['visits']} visits, "
+                   f"{summary['payments']} payments")
+        click.echo("demo logins (password for each: %s):" % DEMO_PASSWORD)
+        for username, name, role, _ in DEMO_USERS:
+            click.echo(f"  {username:<11} {role:<10} {name}")
+
+    audit = click.Group("audit", help="Integrity checks.")
+    app.cli.add_command(audit)
+
+    @audit.command("verify")
+    def audit_verify_command():
+        """Check the history hash chain; say where it breaks."""
+        result = verify_history(db.session)
+        if result.ok:
+            click.echo(f"history intact: {result.checked} rows verified")
+            return
+        where = f"at history row {result.broken_at}" if result.broken_at else "at its end"
+        click.echo(f"history BROKEN {where}: {result.problem} "
+                   f"({result.checked} rows verified before it)", err=True)
+        sys.exit(1)
+
+
+def _geocoder():
+    from .rules.geocoding import geocode_address, make_geocoder
+
+    cfg = current_app.config
+    geocoder = make_geocoder(cfg["GEOCODER"], cfg["GEOCODER_DOMAIN"], cfg["GEOCODER_SCHEME"],
+                             "fieldvisit-import", 10)
+    if geocoder is None:
+        return None
+    return lambda address: geocode_address(geocoder, address)

@@ -1,0 +1,68 @@
+"""Configuration: defaults in code, overridden by ``FIELDVISIT_*`` environment
+variables, overridden again by the mapping a test passes to ``create_app``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # PROTOCOL.md: 413 above 2 MiB by default
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain ``postgresql://`` form operators paste and use the
+    psycopg 3 driver for it; SQLAlchemy would otherwise look for psycopg2."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def from_environment(instance_path: str) -> dict:
+    default_db = "sqlite:///" + str(Path(instance_path) / "fieldvisit.sqlite3")
+    secret = os.environ.get("FIELDVISIT_SECRET_KEY")
+    return {
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("FIELDVISIT_DATABASE_URL") or default_db
+        ),
+        # A random key per process would log everyone out on every restart
+        # and break multi-worker sessions, so ``make run`` writes one to
+        # instance/ and production must set FIELDVISIT_SECRET_KEY.
+        "SECRET_KEY": secret or _instance_secret(instance_path),
+        "MAX_CONTENT_LENGTH": _int("FIELDVISIT_MAX_BODY_BYTES", DEFAULT_BODY_LIMIT),
+        "TOKEN_TTL_HOURS": _int("FIELDVISIT_TOKEN_TTL_HOURS", 24 * 30),
+        "LOGIN_MAX_FAILURES": _int("FIELDVISIT_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_FAILURE_WINDOW_S": _int("FIELDVISIT_LOGIN_FAILURE_WINDOW_S", 15 * 60),
+        "PULL_DEFAULT_LIMIT": 500,
+        "PULL_MAX_LIMIT": 1000,
+        "PUSH_MAX_MUTATIONS": 500,
+        "HLC_MAX_AHEAD_MS": 24 * 3600 * 1000,
+        "GEOCODER": os.environ.get("FIELDVISIT_GEOCODER", "off"),
+        "GEOCODER_DOMAIN": os.environ.get("FIELDVISIT_GEOCODER_DOMAIN") or None,
+        "GEOCODER_SCHEME": os.environ.get("FIELDVISIT_GEOCODER_SCHEME", "https"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+
+
+def _instance_secret(instance_path: str) -> str:
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        return key

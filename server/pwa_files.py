@@ -1,0 +1,32 @@
+"""Serves the collector app (``pwa/``) at ``/``: static files, no build step."""
+
+from pathlib import Path
+
+from flask import Blueprint, abort, send_from_directory
+
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+
+pwa = Blueprint("pwa", __name__)
+
+
+@pwa.get("/")
+def index():
+    return _send("index.html")
+
+
+@pwa.get("/<path:filename>")
+def asset(filename: str):
+    return _send(filename)
+
+
+def _send(filename: str):
+    if not (PWA_DIR / filename).is_file():
+        abort(404)
+    response = send_from_directory(PWA_DIR, filename, max_age=0)
+    if filename in ("sw.js", "index.html", "manifest.webmanifest"):
+        # The service worker decides about caching; the browser's HTTP cache
+        # must not hold back an update of the worker itself.
+        response.headers["Cache-Control"] = "no-cache"
+    if filename.endswith(".webmanifest"):
+        response.mimetype = "application/manifest+json"
+    return response

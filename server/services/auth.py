@@ -1,0 +1,82 @@
+"""Passwords, bearer tokens and the login rate limit.
+
+Passwords are hashed with scrypt (werkzeug), tokens are random and stored
+only as SHA-256 hashes, so a copy of the database lets nobody log in."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import AuthToken, LoginFailure, User, utcnow
+
+# A fixed hash to compare against for unknown users, so that "no such user"
+# and "wrong password" take the same time and give the same answer.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def issue_token(user: User, ttl: timedelta) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + ttl
+    db.session.add(AuthToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires_at))
+    return token, expires_at
+
+
+def user_for_token(token: str) -> tuple[User, AuthToken] | None:
+    row = db.session.scalar(select(AuthToken).where(AuthToken.token_hash == token_hash(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return user, row
+
+
+def revoke(row: AuthToken) -> None:
+    row.revoked_at = utcnow()
+
+
+def seconds_until_login_allowed(username: str, remote_addr: str, max_failures: int, window_s: int) -> int:
+    """0 when a login may be tried; otherwise the seconds to wait. Counts
+    failures per user name and, more loosely, per address, in the database,
+    so the limit holds across every worker and host."""
+    since = utcnow() - timedelta(seconds=window_s)
+    for column, value, limit in (
+        (LoginFailure.username, username, max_failures),
+        (LoginFailure.remote_addr, remote_addr, max_failures * 4),
+    ):
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)
+        ).one()
+        if count >= limit and oldest is not None:
+            return max(1, int((oldest - since).total_seconds()) + 1)
+    return 0
+
+
+def record_login_failure(username: str, remote_addr: str) -> None:
+    db.session.add(LoginFailure(username=username[:64], remote_addr=remote_addr[:64]))
+
+
+def clear_login_failures(username: str) -> None:
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))

@@ -1,0 +1,168 @@
+"""A realistic demo data set: one supervisor, three collectors, the Taipei
+portfolio of ``server/demo/accounts.csv`` and a few weeks of visit history
+with promises and payments, plus today's and tomorrow's plans.
+
+Deterministic for a given day (seeded), so a demo looks the same on every
+machine that day."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from ..models import Account, Payment, User, Visit, new_id, utcnow
+from .auth import hash_password
+from .changes import Actor, ChangeWriter
+from .clock import server_clock
+from .derived import compute_visit_flags, refresh_account_promises, sync_promise
+from .importer import parse_accounts_csv, write_accounts
+from .store import save
+
+DEMO_CSV = Path(__file__).resolve().parent.parent / "demo" / "accounts.csv"
+DEMO_PASSWORD = "fieldvisit-demo"
+DEMO_USERS = (
+    # username, name, role, start point (the branch office each works from)
+    ("supervisor", "Lin Mei-hua 林美華", "supervisor", None),
+    ("alice", "Alice Wang 王愛麗", "collector", (25.0631, 121.5197)),  # Zhongshan
+    ("bob", "Bob Chen 陳柏宇", "collector", (25.0412, 121.5654)),      # Xinyi
+    ("carol", "Carol Lee 李佳玲", "collector", (25.0330, 121.5430)),   # Da'an
+)
+SLOTS = (time(9, 40), time(10, 30), time(11, 15), time(14, 10), time(15, 0), time(15, 40))
+RESULT_WEIGHTS = (
+    ("promise_to_pay", 5), ("paid_partial", 3), ("paid_full", 1), ("not_present", 3),
+    ("refused", 1), ("dispute", 1), ("premises_closed", 1), ("rescheduled", 1),
+)
+REASONS = ("forgot", "product_dispute", "cash_flow", "hardship", "unwilling", "unknown")
+
+
+def is_empty(session) -> bool:
+    return not session.scalar(select(func.count()).select_from(User))
+
+
+def create_demo(session, config, today: datetime | None = None) -> dict:
+    now = today or utcnow()
+    rng = random.Random(now.date().isoformat())
+    users = {}
+    for username, name, role, start in DEMO_USERS:
+        user = User(id=new_id(), username=username, name=name, role=role,
+                    password_hash=hash_password(DEMO_PASSWORD),
+                    start_lat=start[0] if start else None, start_lon=start[1] if start else None)
+        session.add(user)
+        users[username] = user
+    session.flush()
+
+    report = parse_accounts_csv(session, DEMO_CSV.read_text(encoding="utf-8"))
+    if not report.ok:
+        raise RuntimeError(f"demo accounts file is invalid: {report.errors[:3]}")
+    write_accounts(session, report, users["supervisor"].id)
+    session.flush()
+
+    writer = ChangeWriter(session)
+    supervisor = users["supervisor"]
+    accounts = session.scalars(select(Account).order_by(Account.ref)).all()
+    counts = {"visits": 0, "payments": 0}
+    for account in accounts:
+        if not account.assigned_collector_id:
+            continue
+        collector_actor = Actor(account.assigned_collector_id, "demo-" + account.assigned_collector_id[:8],
+                                None, str(server_clock.send()))
+        save(writer, "account", account, {"delinquency_reason": rng.choice(REASONS)}, collector_actor)
+        for days_ago in sorted(rng.sample(range(2, 27), rng.randint(0, 3)), reverse=True):
+            counts["visits"] += 1
+            visit, paid = _past_visit(writer, rng, account, collector_actor, config, now, days_ago)
+            if paid:
+                counts["payments"] += 1
+                payment = Payment(id=new_id())
+                save(writer, "payment", payment, {
+                    "account_id": account.id, "visit_id": visit.id, "amount": paid,
+                    "method": rng.choice(("cash", "transfer", "cheque")),
+                    "collected_at": visit.arrived_at + timedelta(minutes=20),
+                    "status": "recorded", "collector_id": account.assigned_collector_id,
+                }, collector_actor, new=True)
+                if days_ago > 3:
+                    sup = Actor(supervisor.id, "server", None, str(server_clock.send()))
+                    save(writer, "payment", payment, {"status": "confirmed"}, sup)
+        refresh_account_promises(writer, account, Actor(supervisor.id, "server", None,
+                                                        str(server_clock.send())), now)
+    _plans(writer, rng, accounts, config, now, counts)
+    writer.finish()
+    return {"users": [u[0] for u in DEMO_USERS], "accounts": len(accounts), **counts}
+
+
+def _local(account: Account, day, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=ZoneInfo(account.timezone)).astimezone(UTC)
+
+
+def _past_visit(writer, rng, account, actor, config, now, days_ago):
+    tz = ZoneInfo(account.timezone)
+    day = (now.astimezone(tz) - timedelta(days=days_ago)).date()
+    scheduled = _local(account, day, rng.choice(SLOTS))
+    arrived = scheduled - timedelta(minutes=rng.randint(-12, 20))
+    result = rng.choices([r for r, _ in RESULT_WEIGHTS], [w for _, w in RESULT_WEIGHTS])[0]
+    met = "nobody" if result in ("not_present", "premises_closed") else rng.choice(
+        ("original_contact", "original_contact", "original_contact", "other_person"))
+    if met == "nobody" and result != "premises_closed":
+        result = "not_present"
+    jitter = 0.0004 if rng.random() < 0.9 else 0.004  # ~40 m, now and then ~400 m away
+    fields = {
+        "account_id": account.id, "collector_id": account.assigned_collector_id,
+        "scheduled_at": scheduled, "status": "done", "arrived_at": arrived,
+        "departed_at": arrived + timedelta(minutes=rng.randint(10, 50)),
+        "checkin_lat": (account.lat or 25.04) + rng.uniform(-jitter, jitter),
+        "checkin_lon": (account.lon or 121.53) + rng.uniform(-jitter, jitter),
+        "checkin_accuracy_m": round(rng.uniform(5, 35), 1),
+        "met": met, "result": result, "conduct_confirmed": True,
+        "other_guests_present": rng.random() < 0.2,
+        "delinquency_reason": account.delinquency_reason,
+    }
+    if met == "other_person":
+        fields["met_name"] = "Store clerk"
+        if rng.random() < 0.5:
+            fields["redirected_to"] = "Accountant 會計"
+    if fields["other_guests_present"]:
+        fields["waited_minutes"] = rng.randint(5, 30)
+    paid = 0
+    if result == "promise_to_pay":
+        fields["promise_amount"] = max(100_00, round(account.amount_due * rng.uniform(0.1, 0.4), -2))
+        fields["promise_date"] = day + timedelta(days=rng.randint(3, 14))
+    elif result in ("paid_partial", "paid_full"):
+        paid = account.amount_due if result == "paid_full" else max(
+            100_00, round(account.amount_due * rng.uniform(0.05, 0.3), -2))
+    visit = Visit(id=new_id())
+    for name, value in fields.items():
+        setattr(visit, name, value)
+    fields["flags"] = compute_visit_flags(writer.session, visit, account, config["RULES"])
+    save(writer, "visit", visit, fields, actor, new=True, clocked=tuple(k for k in fields if k != "flags"))
+    writer.session.flush()
+    sync_promise(writer, visit, account, actor, now)
+    return visit, paid
+
+
+def _plans(writer, rng, accounts, config, now, counts):
+    """Three to five planned visits per collector today and tomorrow, the
+    most valuable accounts first, at preferred times."""
+    by_collector: dict[str, list[Account]] = {}
+    for account in accounts:
+        if account.assigned_collector_id and account.status == "active":
+            by_collector.setdefault(account.assigned_collector_id, []).append(account)
+    for collector_id, owned in by_collector.items():
+        owned.sort(key=lambda a: a.amount_due, reverse=True)
+        picks = iter(owned)
+        actor = Actor(collector_id, "demo-" + collector_id[:8], None, str(server_clock.send()))
+        for offset in (0, 1):
+            for slot in sorted(rng.sample(SLOTS, rng.randint(3, 5))):
+                account = next(picks, None)
+                if account is None:
+                    break
+                day = (now.astimezone(ZoneInfo(account.timezone)) + timedelta(days=offset)).date()
+                visit = Visit(id=new_id())
+                fields = {"account_id": account.id, "collector_id": collector_id,
+                          "scheduled_at": _local(account, day, slot), "status": "planned",
+                          "plan_notes": None, "flags": []}
+                save(writer, "visit", visit, fields, actor, new=True,
+                     clocked=("account_id", "collector_id", "scheduled_at", "status"))
+                counts["visits"] += 1

@@ -1,0 +1,139 @@
+"""What follows from a change: a visit's flags, the promise a visit makes,
+promise upkeep from payments and dates, and the feed entries a reassignment
+needs. Each runs inside the caller's ``ChangeWriter`` transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..models import Account, Payment, Promise, User, Visit, utcnow
+from ..rules.config import RulesConfig
+from ..rules.flags import visit_flags
+from ..rules.promises import promise_status
+from .changes import Actor, ChangeWriter
+from .store import save
+
+# Promise ids are derived from their visit's id, so that every server,
+# retry and worker derives the same promise for the same visit.
+PROMISE_NAMESPACE = uuid.UUID("4f3b5b6e-0c7a-4d0e-9a55-3c0f7f2f9e11")
+
+
+def promise_id_for(visit_id: str) -> str:
+    return str(uuid.uuid5(PROMISE_NAMESPACE, visit_id))
+
+
+def account_dict(account: Account) -> dict:
+    return {"lat": account.lat, "lon": account.lon, "timezone": account.timezone}
+
+
+def compute_visit_flags(session, visit: Visit, account: Account, cfg: RulesConfig) -> list[str]:
+    others = session.scalars(
+        select(Visit.arrived_at).where(
+            Visit.account_id == account.id,
+            Visit.id != visit.id,
+            Visit.status == "done",
+            Visit.arrived_at.is_not(None),
+        )
+    ).all()
+    data = {
+        "arrived_at": visit.arrived_at,
+        "scheduled_at": visit.scheduled_at,
+        "checkin_lat": visit.checkin_lat,
+        "checkin_lon": visit.checkin_lon,
+        "checkin_accuracy_m": visit.checkin_accuracy_m,
+        "met": visit.met,
+        "status": visit.status,
+    }
+    return visit_flags(data, account_dict(account), list(others), cfg)
+
+
+def sync_promise(writer: ChangeWriter, visit: Visit, account: Account, actor: Actor,
+                 now: datetime | None = None) -> None:
+    """Keep the visit's promise in step with it: a visit whose result is a
+    promise to pay owns one promise; a result changed to something else
+    cancels it (never deletes it)."""
+    session = writer.session
+    promise = session.get(Promise, promise_id_for(visit.id))
+    makes_promise = (
+        visit.result == "promise_to_pay"
+        and visit.promise_amount
+        and visit.promise_date is not None
+    )
+    if makes_promise:
+        wanted = {
+            "account_id": account.id,
+            "visit_id": visit.id,
+            "collector_id": visit.collector_id,
+            "amount": visit.promise_amount,
+            "promise_date": visit.promise_date,
+            "made_at": visit.arrived_at,
+        }
+        if promise is None:
+            promise = Promise(id=promise_id_for(visit.id), status="pending")
+            save(writer, "promise", promise, {**wanted, "status": "pending"}, actor, new=True)
+        else:
+            changes = {k: v for k, v in wanted.items() if getattr(promise, k) != v}
+            if promise.status == "cancelled":
+                changes["status"] = "pending"
+            save(writer, "promise", promise, changes, actor)
+        refresh_promise(writer, promise, account, actor, now)
+    elif promise is not None and promise.status == "pending":
+        save(writer, "promise", promise, {"status": "cancelled"}, actor)
+
+
+def confirmed_payments(session, account_id: str) -> list[tuple[datetime, int]]:
+    return [
+        (p.collected_at, p.amount)
+        for p in session.scalars(
+            select(Payment).where(Payment.account_id == account_id, Payment.status == "confirmed")
+        )
+    ]
+
+
+def refresh_promise(writer: ChangeWriter, promise: Promise, account: Account, actor: Actor,
+                    now: datetime | None = None, payments=None) -> bool:
+    """Move a pending (or wrongly kept/broken) promise to what the confirmed
+    payments and the date say. Cancelled promises stay cancelled."""
+    if promise.status == "cancelled":
+        return False
+    if payments is None:
+        payments = confirmed_payments(writer.session, account.id)
+    status = promise_status(
+        promise.amount, promise.promise_date, account.timezone, payments,
+        now or utcnow(), promise.made_at or promise.created_at,
+    )
+    if status != promise.status:
+        return save(writer, "promise", promise, {"status": status}, actor)
+    return False
+
+
+def refresh_account_promises(writer: ChangeWriter, account: Account, actor: Actor,
+                             now: datetime | None = None) -> int:
+    payments = confirmed_payments(writer.session, account.id)
+    changed = 0
+    for promise in writer.session.scalars(
+        select(Promise).where(Promise.account_id == account.id, Promise.status != "cancelled")
+    ):
+        changed += refresh_promise(writer, promise, account, actor, now, payments)
+    return changed
+
+
+def publish_reassignment(writer: ChangeWriter, account: Account, old_collector_id: str | None) -> None:
+    """After ``account.assigned_collector_id`` changed: the previous
+    collector's phone gets a tombstone for the account and each of its
+    records, and every record is moved to the end of the feed so the new
+    collector's next pull brings all of them."""
+    session = writer.session
+    children = [("account", account)]
+    for entity, model in (("visit", Visit), ("payment", Payment), ("promise", Promise)):
+        children += [(entity, r) for r in session.scalars(select(model).where(model.account_id == account.id))]
+    if old_collector_id:
+        old = session.get(User, old_collector_id)
+        if old is not None and not old.is_supervisor:
+            for entity, record in children:
+                writer.publish(entity, record.id, account.id, record.version, audience=old_collector_id)
+    for entity, record in children[1:]:
+        writer.publish(entity, record.id, account.id, record.version)

@@ -1,0 +1,114 @@
+"""Pull (PROTOCOL.md "Pull"): the change feed from a cursor, filtered to the
+user's scope, with tombstones for records that left it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from ..errors import ApiError
+from ..models import Account, FeedEntry, FeedState, User, utcnow
+from ..rules.config import RulesConfig
+from .clock import server_clock
+from .computed import account_extras
+from .records import model_for, to_wire
+
+CURSOR_VERSION = 1
+
+
+class CursorCodec:
+    """Cursors are opaque to clients and signed, so an edited cursor, one
+    of another user, or one from before the database was recreated is
+    refused (410: pull again from the start) instead of trusted."""
+
+    def __init__(self, secret: str):
+        self._key = hashlib.sha256(("cursor:" + secret).encode()).digest()
+
+    def _sign(self, payload: bytes) -> str:
+        mac = hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def encode(self, user_id: str, epoch: str, position: int) -> str:
+        payload = json.dumps({"v": CURSOR_VERSION, "u": user_id, "e": epoch, "p": position},
+                             separators=(",", ":")).encode()
+        body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+        return f"{body}.{self._sign(payload)}"
+
+    def decode(self, cursor: str, user_id: str, epoch: str, head: int) -> int:
+        gone = ApiError(410, "this cursor can no longer be served; pull again from the start "
+                             "(without a cursor) and keep the outbox")
+        try:
+            body, signature = cursor.split(".", 1)
+            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            if not hmac.compare_digest(signature, self._sign(payload)):
+                raise gone
+            data = json.loads(payload)
+            position = data["p"]
+        except (ValueError, KeyError, TypeError):
+            raise gone from None
+        if (data.get("v") != CURSOR_VERSION or data.get("u") != user_id or data.get("e") != epoch
+                or not isinstance(position, int) or position < 0 or position > head):
+            raise gone
+        return position
+
+
+def _scope_filter(user: User):
+    general = FeedEntry.audience == ""
+    if user.is_supervisor:
+        return general
+    mine = select(Account.id).where(Account.assigned_collector_id == user.id)
+    return or_(FeedEntry.audience == user.id, and_(general, FeedEntry.account_id.in_(mine)))
+
+
+def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec,
+         rules: RulesConfig) -> dict[str, Any]:
+    head, epoch = session.execute(select(FeedState.counter, FeedState.epoch).where(FeedState.id == 1)).one()
+    position = codec.decode(cursor, user.id, epoch, head) if cursor else 0
+    rows = session.scalars(
+        select(FeedEntry)
+        .where(FeedEntry.position > position, _scope_filter(user))
+        .order_by(FeedEntry.position)
+        .limit(limit + 1)
+    ).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+
+    live_ids: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if not row.audience:
+            live_ids[row.entity].append(row.record_id)
+    records: dict[tuple[str, str], Any] = {}
+    for entity, ids in live_ids.items():
+        model = model_for(entity)
+        for record in session.scalars(select(model).where(model.id.in_(ids))):
+            records[(entity, record.id)] = record
+
+    now = utcnow()
+    accounts = [r for (entity, _), r in records.items() if entity == "account"]
+    extras = account_extras(session, accounts, now, rules)
+
+    changes = []
+    for row in rows:
+        record = None if row.audience else records.get((row.entity, row.record_id))
+        if record is None:
+            changes.append({"entity": row.entity, "id": row.record_id, "version": row.version,
+                            "deleted": True, "data": None})
+        else:
+            changes.append({"entity": row.entity, "id": record.id, "version": record.version,
+                            "deleted": False,
+                            "data": to_wire(row.entity, record, extras.get(record.id))})
+    next_position = rows[-1].position if rows else position
+    return {
+        "changes": changes,
+        "cursor": codec.encode(user.id, epoch, next_position),
+        "has_more": has_more,
+        "server_hlc": str(server_clock.send()),
+        "server_time": now.isoformat(),
+        "rules": rules.to_wire(),
+    }

@@ -1,0 +1,127 @@
+"""The per-field merge decision of the protocol ("Merge rules").
+
+Given what the server knows of each field (the version, HLC and writer of its
+last change) and one incoming mutation, decide field by field whether the
+incoming value is taken, and which concurrent writes must be kept as
+conflicts. Nothing here touches storage: the caller applies the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Statuses that win a concurrent write whatever the clocks say, per entity and
+# field. A recorded visit happened, so a cancellation that crossed it loses.
+DOMAIN_PRECEDENCE: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("visit", "status"): ("done",),
+}
+
+RULE_DOMAIN = "domain_precedence"
+RULE_HLC = "last_writer_wins_hlc"
+
+
+@dataclass(frozen=True)
+class FieldClock:
+    """What the server remembers of one field's last change."""
+
+    version: int
+    hlc: str
+    client_id: str
+
+
+@dataclass(frozen=True)
+class FieldDecision:
+    field: str
+    take: bool  # write the incoming value
+    concurrent: bool
+    kept: Any = None
+    lost: Any = None
+    rule: str | None = None
+    # Clock of the value that was kept, so the loser can be stored beside it.
+    other_clock: FieldClock | None = None
+
+
+@dataclass
+class MergeOutcome:
+    decisions: list[FieldDecision] = field(default_factory=list)
+
+    @property
+    def taken(self) -> dict[str, FieldDecision]:
+        return {d.field: d for d in self.decisions if d.take}
+
+    @property
+    def conflicts(self) -> list[FieldDecision]:
+        return [d for d in self.decisions if d.concurrent and d.rule is not None]
+
+    @property
+    def status(self) -> str:
+        """``conflict`` when a concurrent write touched a field of this
+        mutation; the caller downgrades ``applied`` to ``merged`` when the
+        record moved on since the base version in other fields only."""
+        return "conflict" if self.conflicts else "applied"
+
+
+def _precedence_winner(entity: str, name: str, current: Any, incoming: Any) -> str | None:
+    preferred = DOMAIN_PRECEDENCE.get((entity, name))
+    if not preferred:
+        return None
+    cur_pref, inc_pref = current in preferred, incoming in preferred
+    if cur_pref and not inc_pref:
+        return "current"
+    if inc_pref and not cur_pref:
+        return "incoming"
+    return None
+
+
+def decide_fields(
+    *,
+    entity: str,
+    base_version: int,
+    client_id: str,
+    hlc: str,
+    incoming: Mapping[str, Any],
+    current: Mapping[str, Any],
+    clocks: Mapping[str, FieldClock],
+    equal: Callable[[Any, Any], bool] = lambda a, b: a == b,
+) -> MergeOutcome:
+    """Decide each incoming field.
+
+    * unchanged since ``base_version``, or last changed by the same client →
+      take the incoming value (a client's own writes are ordered by ``seq``);
+    * changed since then by another client → concurrent: domain precedence,
+      else the greater HLC wins; the other value is reported as lost unless
+      both values are equal (then nothing is lost).
+
+    ``base_version`` 0 means the writer has seen nothing of the record, so
+    every field another client ever wrote is concurrent.
+    """
+    outcome = MergeOutcome()
+    for name, value in incoming.items():
+        clock = clocks.get(name)
+        if clock is None or clock.version <= base_version or clock.client_id == client_id:
+            outcome.decisions.append(FieldDecision(name, take=True, concurrent=False))
+            continue
+        existing = current.get(name)
+        if equal(existing, value):
+            # Both writers agree: nothing is lost, keep the existing clock.
+            outcome.decisions.append(FieldDecision(name, take=False, concurrent=True))
+            continue
+        winner = _precedence_winner(entity, name, existing, value)
+        rule = RULE_DOMAIN
+        if winner is None:
+            rule = RULE_HLC
+            winner = "incoming" if hlc > clock.hlc else "current"
+        if winner == "incoming":
+            decision = FieldDecision(
+                name, take=True, concurrent=True, kept=value, lost=existing,
+                rule=rule, other_clock=clock,
+            )
+        else:
+            decision = FieldDecision(
+                name, take=False, concurrent=True, kept=existing, lost=value,
+                rule=rule, other_clock=clock,
+            )
+        outcome.decisions.append(decision)
+    return outcome
