@@ -1,5 +1,7 @@
 """RulesConfig: defaults, environment overrides, validation, the wire block."""
 
+import json
+
 import pytest
 
 from server.rules.config import RulesConfig
@@ -86,3 +88,9 @@ def test_config_is_immutable_and_hashable():
     hash(cfg)
     with pytest.raises(AttributeError):
         cfg.geofence_m = 5  # type: ignore[misc]
+
+
+def test_to_wire_is_json():
+    wire = RulesConfig.from_env({"FIELDVISIT_RULES_GEOFENCE_M": "150"}).to_wire()
+    assert json.loads(json.dumps(wire)) == wire
+    assert wire["geofence_m"] == 150

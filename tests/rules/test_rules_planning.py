@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from geopy.distance import geodesic
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.rules.config import RulesConfig
 from server.rules.planning import DayContext, plan_route, travel_minutes
@@ -228,3 +230,31 @@ def test_stops_without_position():
     last = route[-1]
     assert (last["scheduled_at"], last["leave_by"], last["warnings"]) == (None, None,
                                                                            ["no_position"])
+
+
+# -- properties ----------------------------------------------------------------------
+
+_lat = st.floats(min_value=24.95, max_value=25.15)
+_lon = st.floats(min_value=121.45, max_value=121.65)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    points=st.lists(st.tuples(_lat, _lon, st.sampled_from([None, 9, 10, 14, 15, 17]),
+                              st.sampled_from([0, 30])), min_size=1, max_size=7),
+    start=st.none() | st.tuples(_lat, _lon),
+)
+def test_every_stop_planned_once_with_consistent_times(points, start):
+    stops = [{"visit_id": f"v{i}", "account_id": f"a{i}", "lat": lat, "lon": lon,
+              "timezone": TZ, "scheduled_at": None if h is None else at(h, m)}
+             for i, (lat, lon, h, m) in enumerate(points)]
+    route = plan_route(stops, start, CFG, DAY)
+    assert sorted(s["visit_id"] for s in route) == sorted(s["visit_id"] for s in stops)
+    fixed_times = [s["scheduled_at"] for s in route if s["fixed"]]
+    assert fixed_times == sorted(fixed_times)
+    for s in route:
+        assert s["leave_by"] == s["scheduled_at"] - timedelta(
+            minutes=s["travel_minutes"] + CFG.early_margin_minutes)
+        assert s["distance_km"] >= 0 and s["travel_minutes"] >= 0
+    if start is None:
+        assert (route[0]["distance_km"], route[0]["travel_minutes"]) == (0.0, 0)
