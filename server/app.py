@@ -38,11 +38,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .api import api
     from .pwa_files import pwa
+    from .supervisor import supervisor
 
     # The API authenticates with bearer tokens, not cookies, so CSRF (a
     # cookie attack) does not apply to it.
     csrf.exempt(api)
     app.register_blueprint(api)
+    app.register_blueprint(supervisor)
     app.register_blueprint(pwa)
 
     register_error_handlers(app)

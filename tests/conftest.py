@@ -1,0 +1,109 @@
+"""Fixtures shared by the suite: a fresh database per test on SQLite and,
+when ``FIELDVISIT_TEST_POSTGRES_URL`` is given, on PostgreSQL too."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from webtest import TestApp
+
+from server.app import create_app
+from server.extensions import db
+from server.services.changes import ensure_feed_state
+
+from .helpers import World
+
+PG_ADMIN_URL = os.environ.get("FIELDVISIT_TEST_POSTGRES_URL")
+REQUIRE_PG = os.environ.get("FIELDVISIT_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _pg_url(admin_url: str, name: str) -> str:
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A database of its own for this run, dropped at the end: tests never
+    depend on what an earlier run left on the server."""
+    if not PG_ADMIN_URL:
+        if REQUIRE_PG:
+            pytest.fail("FIELDVISIT_REQUIRE_POSTGRES=1 but FIELDVISIT_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL tests skipped: set FIELDVISIT_TEST_POSTGRES_URL "
+                    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    name = f"fieldvisit_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = _pg_url(PG_ADMIN_URL, name)
+    created = {"schema": False}
+    yield url, created
+    with admin.connect() as conn:
+        conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def make_app(backend: str, tmp_path, request, extra: dict | None = None):
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    else:
+        url, created = request.getfixturevalue("postgres_database")
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": True,
+        **(extra or {}),
+    })
+    with app.app_context():
+        if backend == "sqlite":
+            db.create_all()
+        else:
+            if not created["schema"]:
+                db.drop_all()
+                db.create_all()
+                created["schema"] = True
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        ensure_feed_state()
+    return app
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(backend, tmp_path, request):
+    app = make_app(backend, tmp_path, request)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path, request):
+    app = make_app("sqlite", tmp_path, request)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def web(app):
+    return TestApp(app)
+
+
+@pytest.fixture
+def world(app, web):
+    """Users and accounts most API tests start from."""
+    return World.create(app, web)
