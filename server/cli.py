@@ -80,17 +80,20 @@ def register_cli(app: Flask) -> None:
         """Load the demo data set (users, Taipei portfolio, visit history)."""
         init_database()
         if not is_empty(db.session):
-            if if_empty:
-                click.echo("database has data; demo not loaded")
-                return
-            raise click.ClickException("the database is not empty; demo data goes into an empty one")
-        summary = create_demo(db.session, current_app.config)
-        db.session.commit()
-        click.echo(f"demo loaded: {summary['accounts']} accounts, {summary['visits']} visits, "
-                   f"{summary['payments']} payments")
-        click.echo("demo logins (password for each: %s):" % DEMO_PASSWORD)
-        for username, name, role, _ in DEMO_USERS:
-            click.echo(f"  {username:<11} {role:<10} {name}")
+            if not if_empty:
+                raise click.ClickException(
+                    "the database is not empty; demo data goes into an empty one")
+            click.echo("the database has data already; demo data not loaded again")
+        else:
+            summary = create_demo(db.session, current_app.config)
+            db.session.commit()
+            click.echo(f"demo loaded: {summary['accounts']} accounts, {summary['visits']} visits, "
+                       f"{summary['payments']} payments")
+        if db.session.scalar(select(User).where(User.username == "supervisor")):
+            click.echo(f"demo logins (password for each: {DEMO_PASSWORD}):")
+            for username, name, role, _ in DEMO_USERS:
+                click.echo(f"  {username:<11} {role:<10} {name}")
+            click.echo("collector app: http://127.0.0.1:5000/   supervisor: http://127.0.0.1:5000/supervisor/")
 
     audit = click.Group("audit", help="Integrity checks.")
     app.cli.add_command(audit)

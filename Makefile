@@ -1,0 +1,54 @@
+# Two commands: `make run` (install, create the SQLite database, load the
+# demo data when it is empty, serve on http://127.0.0.1:5000) and
+# `make test` (install the development tools and Chromium, run the suite).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-dev chromium lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+# Debian's Chromium for the browser tests (Playwright drives it through
+# executable_path; it never downloads a browser of its own).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; \
+	else echo "chromium is missing: run 'sudo apt-get install -y --no-install-recommends chromium'"; fi
+
+run: install
+	$(FLASK) init-db
+	$(FLASK) demo --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-dev chromium
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check server sync tests bench
+
+bench: install-dev
+	$(BIN)/python bench/load.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts
