@@ -1,0 +1,159 @@
+// Boot and shell: opens the database, registers the service worker, routes
+// between screens, keeps the header's sync state honest and starts syncing.
+
+import { openDb } from './db.js';
+import { h, $ } from './dom.js';
+import { t, language, setLanguage } from './i18n.js';
+import { on } from './events.js';
+import { parseRoute } from './router.js';
+import { currentSession, forgetCachedSession } from './session.js';
+import { loadSnapshot } from './snapshot.js';
+import { loadGuidance } from './guidance.js';
+import { startAutoSync, syncState, syncNow } from './sync.js';
+import { registerServiceWorker, acceptUpdate, updateWaiting } from './sw-client.js';
+import { requestPersistence, persistenceAnswer } from './storage.js';
+import { formatTime } from './i18n.js';
+import { parseInstant } from './time.js';
+import { todayView } from './views/today.js';
+import { accountsView } from './views/accounts.js';
+import { accountView } from './views/account.js';
+import { planFormView } from './views/plan-form.js';
+import { visitView } from './views/visit.js';
+import { syncStatusView } from './views/sync-status.js';
+import { loginView } from './views/login.js';
+
+const VIEWS = {
+  today: todayView, accounts: accountsView, account: accountView, plan: planFormView,
+  visit: visitView, sync: syncStatusView, login: loginView,
+};
+// Screens holding a form are not redrawn under the collector's thumbs when a
+// sync lands; the others refresh in place.
+const LIVE_VIEWS = new Set(['today', 'accounts', 'account', 'sync']);
+
+const main = $('#main');
+let currentRoute = null;
+let renderToken = 0;
+
+function navigate(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+async function render({ keepScroll = false } = {}) {
+  const token = ++renderToken;
+  const session = await currentSession();
+  let route = parseRoute();
+  if (!session && route.name !== 'login') route = { name: 'login', params: {} };
+  const snapshot = session ? await loadSnapshot(session) : null;
+  const ctx = {
+    session, snapshot, params: route.params, navigate,
+    rerender: () => render({ keepScroll: true }),
+    onLoggedIn: () => { startAutoSync(); syncNow({ reason: 'login' }); navigate('#/today'); },
+  };
+  const node = await VIEWS[route.name](ctx);
+  if (token !== renderToken) return; // a newer render started meanwhile
+  const scroll = scrollY;
+  main.replaceChildren(node);
+  main.setAttribute('aria-busy', 'false');
+  if (keepScroll && currentRoute?.name === route.name) scrollTo(0, scroll);
+  else if (currentRoute && (currentRoute.name !== route.name || JSON.stringify(currentRoute.params) !== JSON.stringify(route.params))) scrollTo(0, 0);
+  currentRoute = route;
+  document.body.dataset.route = route.name;
+  document.body.dataset.signedIn = session ? 'yes' : 'no';
+  updateNav(route.name, snapshot);
+  updateStatus(session, snapshot);
+}
+
+function updateNav(routeName, snapshot) {
+  for (const link of document.querySelectorAll('#nav a')) {
+    const active = link.dataset.route === routeName || (routeName === 'visit' && link.dataset.route === 'today')
+      || ((routeName === 'account' || routeName === 'plan') && link.dataset.route === 'accounts');
+    if (active) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+    link.querySelector('.nav-label').textContent = t(`nav.${link.dataset.route}`);
+  }
+  const count = snapshot ? snapshot.queue.problems.length : 0;
+  const badge = $('#nav-sync-badge');
+  badge.textContent = count ? String(count) : '';
+  badge.hidden = !count;
+}
+
+/** Header pill: one short, true sentence about the phone's sync state. */
+function updateStatus(session, snapshot) {
+  const pill = $('#sync-pill');
+  if (!session || !snapshot) { pill.hidden = true; return; }
+  pill.hidden = false;
+  const state = syncState();
+  const waiting = snapshot.queue.waiting.length;
+  const problems = snapshot.queue.problems.length;
+  let text; let tone;
+  if (problems) { text = t('pill.problems', { count: problems }); tone = 'bad'; }
+  else if (state.running) { text = t('pill.syncing'); tone = 'busy'; }
+  else if (!navigator.onLine) { text = waiting ? t('pill.offline_waiting', { count: waiting }) : t('pill.offline'); tone = 'warn'; }
+  else if (session.token_ok === false) { text = t('pill.sign_in'); tone = 'bad'; }
+  else if (waiting) { text = t('pill.waiting', { count: waiting }); tone = 'warn'; }
+  else if (state.lastError) { text = t('pill.failed'); tone = 'warn'; }
+  else {
+    const at = snapshot.meta.lastSync?.ok_at;
+    text = at ? t('pill.synced', { time: formatTime(parseInstant(at)) }) : t('pill.not_synced');
+    tone = at ? 'ok' : 'warn';
+  }
+  pill.textContent = text;
+  pill.dataset.tone = tone;
+  const relogin = $('#relogin-banner');
+  relogin.hidden = session.token_ok !== false;
+  relogin.querySelector('span').textContent = t('banner.relogin', { count: waiting });
+  relogin.querySelector('a').textContent = t('sync.sign_in_again');
+}
+
+async function refreshStatusOnly() {
+  const session = await currentSession();
+  updateStatus(session, session ? await loadSnapshot(session) : null);
+}
+
+function showUpdateBanner() {
+  const banner = $('#update-banner');
+  banner.hidden = !updateWaiting();
+  banner.querySelector('span').textContent = t('banner.update');
+  banner.querySelector('button').textContent = t('banner.reload');
+}
+
+function wireShell() {
+  $('#app-title').textContent = t('app.name');
+  $('#update-banner button').addEventListener('click', () => acceptUpdate());
+  addEventListener('hashchange', () => render());
+  addEventListener('online', refreshStatusOnly);
+  addEventListener('offline', refreshStatusOnly);
+  on('sync-state', refreshStatusOnly);
+  on('data-changed', () => {
+    if (currentRoute && LIVE_VIEWS.has(currentRoute.name)) render({ keepScroll: true });
+    else refreshStatusOnly();
+  });
+  on('session-changed', ({ remote }) => {
+    if (remote) { forgetCachedSession(); render(); }
+  });
+  on('language-changed', () => { $('#app-title').textContent = t('app.name'); showUpdateBanner(); render({ keepScroll: true }); });
+  on('update-available', showUpdateBanner);
+}
+
+async function boot() {
+  await openDb();
+  await loadGuidance();
+  on('data-changed', () => loadGuidance());
+  wireShell();
+  await render();
+  registerServiceWorker().catch((error) => console.warn('fieldvisit: service worker not registered', error));
+  const session = await currentSession();
+  if (session) {
+    startAutoSync();
+    if (!(await persistenceAnswer())) requestPersistence();
+  }
+}
+
+boot().catch((error) => {
+  console.error(error);
+  main.replaceChildren(h('div', { class: 'empty' }, h('p', null, t('app.boot_failed')), h('p', { class: 'muted' }, String(error?.message || error))));
+});
+
+// Test and debugging hook: lets the browser tests drive the app's own modules.
+window.fieldvisit = { language, setLanguage };

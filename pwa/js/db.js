@@ -1,0 +1,133 @@
+// The one owner of IndexedDB. Other modules call the small async functions
+// exported here and never open the database themselves.
+//
+// Stores
+//   device    survives logout: session, per-user client ids, seq counters,
+//             HLC state, cached guidance, storage-persistence answer.
+//   meta      the signed-in collector's sync state: pull cursor, rules, plans,
+//             last sync. Cleared on logout together with the records.
+//   accounts, visits, payments, promises   the collector's records. Each is the
+//             server's copy (`_server`, `version`) with this phone's unsent
+//             edits laid over it, so the screens read one object.
+//   outbox    every local change as a protocol mutation, keyed [client_id, seq].
+//             Entries leave "pending" only by a push result and are never
+//             deleted by logout, reload or an app update.
+
+export const DB_NAME = 'fieldvisit';
+export const DB_VERSION = 1;
+export const RECORD_STORES = { account: 'accounts', visit: 'visits', payment: 'payments', promise: 'promises' };
+
+// Each step upgrades from version N-1 to N. Add steps, never edit old ones:
+// a phone may jump several versions at once after weeks offline.
+const MIGRATIONS = [
+  null,
+  (db) => {
+    db.createObjectStore('device', { keyPath: 'key' });
+    db.createObjectStore('meta', { keyPath: 'key' });
+    db.createObjectStore('accounts', { keyPath: 'id' });
+    const visits = db.createObjectStore('visits', { keyPath: 'id' });
+    visits.createIndex('by_account', 'account_id');
+    const payments = db.createObjectStore('payments', { keyPath: 'id' });
+    payments.createIndex('by_account', 'account_id');
+    const promises = db.createObjectStore('promises', { keyPath: 'id' });
+    promises.createIndex('by_account', 'account_id');
+    const outbox = db.createObjectStore('outbox', { keyPath: ['client_id', 'seq'] });
+    outbox.createIndex('by_record', ['entity', 'record_id']);
+    outbox.createIndex('by_state', 'state');
+  },
+];
+
+export function upgrade(db, oldVersion, newVersion) {
+  for (let v = oldVersion + 1; v <= newVersion; v += 1) MIGRATIONS[v](db);
+}
+
+let dbPromise = null;
+
+export function openDb() {
+  if (!dbPromise) {
+    dbPromise = new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion, event.newVersion);
+      request.onsuccess = () => {
+        const db = request.result;
+        // Another tab opened a newer version after an app update: step aside
+        // so its upgrade can run; this tab reloads into the new version.
+        db.onversionchange = () => { db.close(); dbPromise = null; location.reload(); };
+        resolve(db);
+      };
+      request.onerror = () => { dbPromise = null; reject(request.error); };
+      request.onblocked = () => console.warn('fieldvisit: database upgrade waits for other tabs to close');
+    });
+  }
+  return dbPromise;
+}
+
+/** An IDBRequest as a promise. Safe to await inside a transaction. */
+export function req(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/**
+ * Run `work(stores)` in one transaction and resolve with its result once the
+ * transaction has committed. `work` may await only IndexedDB requests (via
+ * req): awaiting anything else — above all the network — would let the
+ * transaction commit early and split a change from its outbox entry.
+ */
+export async function transact(storeNames, mode, work) {
+  const db = await openDb();
+  const names = Array.isArray(storeNames) ? storeNames : [storeNames];
+  const tx = db.transaction(names, mode);
+  const stores = Object.fromEntries(names.map((n) => [n, tx.objectStore(n)]));
+  const done = new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
+  });
+  let result;
+  try {
+    result = await work(stores, tx);
+  } catch (error) {
+    try { tx.abort(); } catch { /* already finished */ }
+    await done.catch(() => {});
+    throw error;
+  }
+  await done;
+  return result;
+}
+
+export const get = (store, key) => transact(store, 'readonly', (s) => req(s[store].get(key)));
+export const getAll = (store) => transact(store, 'readonly', (s) => req(s[store].getAll()));
+export const getAllByIndex = (store, index, key) =>
+  transact(store, 'readonly', (s) => req(s[store].index(index).getAll(key)));
+
+export async function getValue(store, key, fallback = null) {
+  const row = await get(store, key);
+  return row ? row.value : fallback;
+}
+
+export const setValue = (store, key, value) =>
+  transact(store, 'readwrite', (s) => req(s[store].put({ key, value })));
+
+export const deleteKey = (store, key) =>
+  transact(store, 'readwrite', (s) => req(s[store].delete(key)));
+
+/** Drop the signed-in user's cached records and sync state. The outbox and device stay. */
+export function clearUserData() {
+  const names = ['meta', ...Object.values(RECORD_STORES)];
+  return transact(names, 'readwrite', async (s) => {
+    for (const n of names) await req(s[n].clear());
+  });
+}
+
+/** All outbox entries of one client id, in seq order. */
+export function outboxOf(clientId) {
+  const range = IDBKeyRange.bound([clientId, 0], [clientId, Number.MAX_SAFE_INTEGER]);
+  return transact('outbox', 'readonly', (s) => req(s.outbox.getAll(range)));
+}
+
+export function outboxRange(clientId) {
+  return IDBKeyRange.bound([clientId, 0], [clientId, Number.MAX_SAFE_INTEGER]);
+}

@@ -1,0 +1,92 @@
+// English and Traditional Chinese. The language comes from the browser the
+// first time and then from the collector's own choice (kept in localStorage:
+// it is a display preference, not data that must sync).
+
+import en from './strings/en.js';
+import zhTW from './strings/zh-TW.js';
+import { emit } from './events.js';
+
+export const LANGUAGES = [
+  { code: 'en', label: 'English' },
+  { code: 'zh-TW', label: '繁體中文' },
+];
+const DICTIONARIES = { en, 'zh-TW': zhTW };
+const STORAGE_KEY = 'fieldvisit.language';
+
+function fromBrowser() {
+  for (const tag of navigator.languages || [navigator.language || 'en']) {
+    const lower = String(tag).toLowerCase();
+    if (lower.startsWith('zh')) return 'zh-TW';
+    if (lower.startsWith('en')) return 'en';
+  }
+  return 'en';
+}
+
+let current = (() => {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved && DICTIONARIES[saved]) return saved;
+  } catch { /* storage blocked: use the browser's language */ }
+  return fromBrowser();
+})();
+
+export function language() { return current; }
+
+/** Locale for Intl formatting: the browser's own English variant, or zh-TW. */
+export function locale() {
+  if (current === 'zh-TW') return 'zh-TW';
+  const english = (navigator.languages || []).find((l) => l.toLowerCase().startsWith('en'));
+  return english || 'en';
+}
+
+export function setLanguage(code) {
+  if (!DICTIONARIES[code]) return;
+  current = code;
+  try { localStorage.setItem(STORAGE_KEY, code); } catch { /* display-only preference */ }
+  document.documentElement.lang = code;
+  emit('language-changed', { code });
+}
+
+/** Look up a text; {name} placeholders are filled from params. */
+export function t(key, params = {}) {
+  const text = DICTIONARIES[current][key] ?? en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
+}
+
+/** Text for a value of an enumeration, e.g. tv('result', 'paid_full'). */
+export function tv(group, value) {
+  if (value === null || value === undefined || value === '') return '—';
+  const key = `${group}.${value}`;
+  const text = DICTIONARIES[current][key] ?? en[key];
+  return text ?? String(value);
+}
+
+export function formatTime(date, timeZone) {
+  if (!date) return '—';
+  return new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(date);
+}
+
+export function formatDate(date, timeZone) {
+  if (!date) return '—';
+  return new Intl.DateTimeFormat(locale(), { weekday: 'short', month: 'short', day: 'numeric', timeZone }).format(date);
+}
+
+export function formatDateTime(date, timeZone) {
+  if (!date) return '—';
+  return new Intl.DateTimeFormat(locale(), {
+    month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone,
+  }).format(date);
+}
+
+/** A YYYY-MM-DD date shown in the collector's language. */
+export function formatDay(dateStr) {
+  if (!dateStr) return '—';
+  const [y, m, d] = dateStr.split('-').map(Number);
+  return formatDate(new Date(Date.UTC(y, m - 1, d, 12)), 'UTC');
+}
+
+export function formatNumber(value, digits = 1) {
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(value);
+}
+
+document.documentElement.lang = current;

@@ -1,0 +1,91 @@
+// The checks the phone can make offline, with the thresholds the server sends
+// in every pull (`rules`). The server computes the authoritative flags when a
+// visit arrives; these are early warnings so the collector can plan better.
+
+import { zonedParts, dateInZone, daysBetween, minutesOfDay, parseInstant } from './time.js';
+
+export const DEFAULT_RULES = {
+  contact_hours: { start: '08:00', end: '21:00' },
+  preferred_windows: [['09:30', '11:30'], ['14:00', '16:00']],
+  attempt_limit: { max: 5, window_days: 7 },
+  geofence_m: 200,
+  early_margin_minutes: 15,
+};
+
+export function withDefaults(rules) {
+  return { ...DEFAULT_RULES, ...(rules || {}) };
+}
+
+/** Whole days past due in the account's zone, from the phone's own date (PROTOCOL: the phone recomputes). */
+export function daysPastDue(account, now = new Date()) {
+  if (!account?.due_since) return account?.days_past_due ?? 0;
+  return Math.max(0, daysBetween(account.due_since, dateInZone(now, account.timezone || 'UTC')));
+}
+
+const BUCKETS = [[0, 'current'], [30, '1-30'], [60, '31-60'], [90, '61-90'], [180, '91-180'], [360, '181-360'], [720, '361-720']];
+
+export function agingBucket(days) {
+  for (const [limit, name] of BUCKETS) if (days <= limit) return name;
+  return '721+';
+}
+
+/** Morning before 12:00, afternoon 12:00–17:00, evening after (PROTOCOL same_slot_repeat). */
+export function partOfDay(minutes) {
+  if (minutes < 12 * 60) return 'morning';
+  if (minutes < 17 * 60) return 'afternoon';
+  return 'evening';
+}
+
+function minutesInZone(date, timeZone) {
+  const p = zonedParts(date, timeZone);
+  return p.hour * 60 + p.minute;
+}
+
+const attemptTime = (v) => parseInstant(v.arrived_at);
+
+/** Done visits of the account, oldest first. */
+export function attemptsOf(visits) {
+  return visits.filter((v) => v.status === 'done' && attemptTime(v)).sort((a, b) => attemptTime(a) - attemptTime(b));
+}
+
+/**
+ * Warnings for a visit planned at `when` (a Date) on `account`.
+ * Returns keys: outside_contact_hours, outside_preferred_window, attempt_limit, same_slot_repeat.
+ */
+export function planWarnings({ when, account, visitsOfAccount, rules, visitId = null }) {
+  if (!when) return [];
+  const r = withDefaults(rules);
+  const zone = account?.timezone || 'UTC';
+  const minute = minutesInZone(when, zone);
+  const warnings = [];
+  const start = minutesOfDay(r.contact_hours.start);
+  const end = minutesOfDay(r.contact_hours.end);
+  if (minute < start || minute > end) warnings.push('outside_contact_hours');
+  else if (!r.preferred_windows.some(([a, b]) => minute >= minutesOfDay(a) && minute <= minutesOfDay(b))) {
+    warnings.push('outside_preferred_window');
+  }
+  const earlier = attemptsOf(visitsOfAccount || []).filter((v) => v.id !== visitId && attemptTime(v) < when);
+  const windowStart = when.getTime() - r.attempt_limit.window_days * 86400_000;
+  const recent = earlier.filter((v) => attemptTime(v).getTime() > windowStart);
+  if (recent.length >= r.attempt_limit.max) warnings.push('attempt_limit');
+  const last = earlier[earlier.length - 1];
+  if (last && partOfDay(minutesInZone(attemptTime(last), zone)) === partOfDay(minute)) {
+    warnings.push('same_slot_repeat');
+  }
+  return warnings;
+}
+
+/** Geodesic distance on a sphere (haversine) — close enough for travel estimates. */
+export function distanceKm(a, b) {
+  if (![a?.lat, a?.lon, b?.lat, b?.lon].every((x) => Number.isFinite(Number(x)))) return null;
+  const rad = (d) => (Number(d) * Math.PI) / 180;
+  const dLat = rad(b.lat - a.lat);
+  const dLon = rad(b.lon - a.lon);
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371.0088 * Math.asin(Math.sqrt(h));
+}
+
+/** DESIGN: road distance ≈ 1.3 × straight line, at 25 km/h in town. */
+export function travelMinutes(km) {
+  return km === null ? 0 : Math.round((km * 1.3 * 60) / 25);
+}

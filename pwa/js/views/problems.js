@@ -1,0 +1,54 @@
+// How a refused or conflicting change is explained to the collector. These
+// stay on screen until they press "Seen" — nothing disappears unread.
+
+import { h } from '../dom.js';
+import { t, tv } from '../i18n.js';
+import { acknowledge } from '../outbox.js';
+import { emit } from '../events.js';
+
+function fieldName(field) {
+  const key = `field.${field}`;
+  const text = tv('field', field);
+  return text === field ? field.replace(/_/g, ' ') : text || key;
+}
+
+function shown(value) {
+  if (value === null || value === undefined || value === '') return t('problem.empty_value');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+export function describeEntry(entry) {
+  const s = entry.summary || {};
+  const what = t(`change.${entry.entity}`);
+  const name = s.account ? ` — ${s.account}` : '';
+  return `${what}${name} (#${entry.seq})`;
+}
+
+export function problemCard(entry, { onSeen } = {}) {
+  const result = entry.result || {};
+  const details = [];
+  if (entry.state === 'conflict') {
+    for (const c of result.conflicts || []) {
+      details.push(h('li', null, t('problem.conflict_line', { field: fieldName(c.field), kept: shown(c.kept), lost: shown(c.lost) })));
+    }
+  } else {
+    for (const [field, messages] of Object.entries(result.errors || {})) {
+      const list = Array.isArray(messages) ? messages : [messages];
+      details.push(h('li', null, h('strong', null, fieldName(field)), ': ', list.map(shown).join('; ')));
+    }
+  }
+  const seen = h('button', {
+    class: 'btn btn-small', type: 'button', 'data-testid': 'problem-seen',
+    onclick: async () => {
+      await acknowledge(entry.client_id, entry.seq);
+      emit('data-changed', {}, { broadcast: true });
+      onSeen?.();
+    },
+  }, t('problem.seen'));
+  return h('div', { class: `problem problem-${entry.state}`, role: 'alert', 'data-problem': entry.state, 'data-record-id': entry.record_id },
+    h('p', { class: 'problem-title' }, h('strong', null, t(`problem.${entry.state}_title`)), ' ', describeEntry(entry)),
+    h('p', null, t(`problem.${entry.state}_explain`)),
+    details.length ? h('ul', null, details) : null,
+    seen);
+}

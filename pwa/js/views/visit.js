@@ -1,0 +1,341 @@
+// One visit: before it (check in), during it (the outcome form) and after it
+// (the record as kept). The form only offers combinations the server accepts
+// (PROTOCOL "Entities and fields"), and a half-filled form survives the
+// phone killing the tab: it is saved as a draft on every change.
+
+import { h } from '../dom.js';
+import { t, tv, formatDateTime, formatDay, formatNumber } from '../i18n.js';
+import { getValue, setValue, deleteKey } from '../db.js';
+import { recordChanges } from '../outbox.js';
+import { uuid } from '../ids.js';
+import { parseInstant, isoInZone, dateInZone } from '../time.js';
+import { parseMajor } from '../money.js';
+import { distanceKm, planWarnings } from '../rules.js';
+import { getPosition } from '../geo.js';
+import { conductRules, situationGuidance, REASONS } from '../guidance.js';
+import { emit } from '../events.js';
+import {
+  syncBadge, warningList, dueFacts, contactLine, approach, money, field, backLink, emptyState, historyLine,
+} from './components.js';
+import { problemCard } from './problems.js';
+
+export const MET = ['original_contact', 'other_person', 'nobody'];
+export const METHODS = ['cash', 'transfer', 'cheque', 'other'];
+const RESULTS_BY_MET = {
+  original_contact: ['paid_full', 'paid_partial', 'promise_to_pay', 'refused', 'dispute', 'rescheduled', 'other'],
+  other_person: ['paid_full', 'paid_partial', 'promise_to_pay', 'refused', 'dispute', 'not_present', 'rescheduled', 'other'],
+  nobody: ['not_present', 'premises_closed', 'rescheduled', 'other'],
+};
+const PAID = ['paid_full', 'paid_partial'];
+
+export function allowedResults(met) { return RESULTS_BY_MET[met] || []; }
+
+export async function visitView(ctx) {
+  const { snapshot, params } = ctx;
+  const visit = snapshot.visits.find((v) => v.id === params.id);
+  if (!visit) return h('section', { class: 'view' }, backLink('#/today', t('nav.today')), emptyState(t('visit.not_found')));
+  const account = snapshot.accountsById.get(visit.account_id);
+  const zone = account?.timezone || 'UTC';
+  const problems = snapshot.queue.problems.filter((e) => e.record_id === visit.id
+    || (e.entity === 'payment' && e.fields?.visit_id === visit.id));
+
+  let body;
+  if (visit.status === 'done') body = doneSummary(visit, account, snapshot);
+  else if (visit.status !== 'planned') body = h('p', { class: 'muted' }, t('visit.closed', { status: tv('status', visit.status) }));
+  else if (!visit.arrived_at) body = beforeVisit(ctx, visit, account);
+  else body = await outcomeForm(ctx, visit, account);
+
+  return h('section', { class: 'view view-visit', 'data-testid': 'visit', 'data-visit-status': visit.status },
+    backLink(account ? `#/account/${account.id}` : '#/today', account?.customer_name || t('nav.today')),
+    h('h1', null, account?.customer_name || t('visit.unknown_account')),
+    h('p', { class: 'visit-meta' },
+      h('span', null, formatDateTime(parseInstant(visit.scheduled_at), zone)), ' ',
+      h('span', { class: `badge badge-status-${visit.status}` }, tv('status', visit.status)), ' ',
+      syncBadge(snapshot.states.get(visit.id))),
+    problems.map((p) => problemCard(p)),
+    body);
+}
+
+// ---- before: brief and check in ------------------------------------------
+
+function beforeVisit(ctx, visit, account) {
+  const { snapshot, session } = ctx;
+  const zone = account?.timezone || 'UTC';
+  const status = h('p', { class: 'hint', 'aria-live': 'polite' });
+  const warnings = account ? planWarnings({
+    when: parseInstant(visit.scheduled_at), account, visitsOfAccount: snapshot.visitsByAccount.get(account.id) || [],
+    rules: snapshot.rules, visitId: visit.id,
+  }) : [];
+
+  const checkInButton = h('button', { class: 'btn wide btn-primary', type: 'button', 'data-testid': 'check-in' }, t('visit.check_in'));
+  checkInButton.addEventListener('click', async () => {
+    checkInButton.disabled = true;
+    const arrivedAt = new Date(); // the moment they pressed: GPS may take a while
+    status.textContent = t('visit.locating');
+    const pos = await getPosition();
+    const fields = { arrived_at: isoInZone(arrivedAt, zone) };
+    if (pos.ok) {
+      fields.checkin_lat = Number(pos.lat.toFixed(6));
+      fields.checkin_lon = Number(pos.lon.toFixed(6));
+      fields.checkin_accuracy_m = Math.round(pos.accuracy);
+    } else {
+      await setValue('meta', `draft:${visit.id}`, { notes: t('visit.no_position_note', { reason: t(`geo.${pos.reason}`) }) });
+    }
+    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields, summary: { kind: 'check_in', account: account?.customer_name } }]);
+    emit('data-changed', {}, { broadcast: true });
+    ctx.rerender();
+  });
+
+  const cancelButton = h('button', { class: 'btn btn-secondary', type: 'button', 'data-testid': 'cancel-visit' }, t('visit.cancel'));
+  cancelButton.addEventListener('click', async () => {
+    if (!confirm(t('visit.cancel_confirm'))) return;
+    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields: { status: 'cancelled' }, summary: { kind: 'cancel', account: account?.customer_name } }]);
+    ctx.navigate('#/today');
+  });
+
+  return h('div', { class: 'before' },
+    account ? [contactLine(account),
+      account.address ? h('p', { class: 'address' }, account.address) : null,
+      dueFacts(account),
+      historyLine(account, snapshot.visitsByAccount.get(account.id), snapshot.promisesByAccount.get(account.id)),
+      approach(account.delinquency_reason, { open: true })] : null,
+    visit.plan_notes ? h('p', { class: 'notes' }, visit.plan_notes) : null,
+    warningList(warnings),
+    situationHint('arrive_early'),
+    checkInButton, status,
+    h('div', { class: 'row-actions' },
+      h('a', { class: 'btn btn-secondary', href: `#/plan/${visit.account_id}/${visit.id}`, 'data-testid': 'edit-plan' }, t('visit.edit_plan')),
+      cancelButton));
+}
+
+function situationHint(name) {
+  const g = situationGuidance(name);
+  return g ? h('p', { class: 'situation', 'data-situation': name }, h('strong', null, g.title), ' — ', g.approach) : null;
+}
+
+function checkInFacts(visit, account) {
+  const zone = account?.timezone || 'UTC';
+  const rows = [h('span', null, t('visit.arrived', { time: formatDateTime(parseInstant(visit.arrived_at), zone) }))];
+  if (Number.isFinite(visit.checkin_lat)) {
+    rows.push(h('span', null, t('visit.position', { accuracy: formatNumber(visit.checkin_accuracy_m ?? 0, 0) })));
+    const km = distanceKm({ lat: visit.checkin_lat, lon: visit.checkin_lon }, account);
+    if (km !== null) rows.push(h('span', null, t('visit.distance_from_site', { m: formatNumber(km * 1000, 0) })));
+  } else {
+    rows.push(h('span', { class: 'warning-text' }, t('visit.no_position')));
+  }
+  return h('p', { class: 'checkin-facts' }, rows.flatMap((r, i) => (i ? [' · ', r] : [r])));
+}
+
+// ---- during: the outcome form ---------------------------------------------
+
+async function outcomeForm(ctx, visit, account) {
+  const { session, snapshot } = ctx;
+  const zone = account?.timezone || 'UTC';
+  const draftKey = `draft:${visit.id}`;
+  const draft = (await getValue('meta', draftKey, null)) || {};
+  const arrivalDate = dateInZone(parseInstant(visit.arrived_at), zone);
+  const currency = account?.currency || 'TWD';
+
+  const radio = (name, value, label) => h('label', { class: 'choice' },
+    h('input', { type: 'radio', name, value, checked: draft[name] === value }), h('span', null, label));
+  const metGroup = h('fieldset', { class: 'choices', id: 'f-met' }, h('legend', null, t('form.met')),
+    MET.map((m) => radio('met', m, tv('met', m))));
+  const metName = h('input', { id: 'f-met-name', type: 'text', autocomplete: 'off', maxlength: 200, value: draft.met_name || '' });
+  const redirected = h('input', { id: 'f-redirected', type: 'text', autocomplete: 'off', maxlength: 200, value: draft.redirected_to || '' });
+  const guests = h('input', { id: 'f-guests', type: 'checkbox', checked: !!draft.other_guests_present });
+  const waited = h('input', { id: 'f-waited', type: 'number', inputmode: 'numeric', min: 0, max: 720, step: 1, value: draft.waited_minutes ?? '' });
+  const reason = h('select', { id: 'f-reason' }, REASONS.map((r) => h('option', { value: r }, tv('reason', r))));
+  reason.value = draft.delinquency_reason || account?.delinquency_reason || 'unknown';
+  const result = h('select', { id: 'f-result' });
+  const promiseAmount = h('input', { id: 'f-promise-amount', type: 'text', inputmode: 'decimal', autocomplete: 'off', value: draft.promise_amount || '' });
+  const promiseDate = h('input', { id: 'f-promise-date', type: 'date', min: arrivalDate, value: draft.promise_date || '' });
+  const paid = h('input', { id: 'f-paid', type: 'checkbox', checked: !!draft.paid });
+  const payAmount = h('input', { id: 'f-pay-amount', type: 'text', inputmode: 'decimal', autocomplete: 'off', value: draft.pay_amount || '' });
+  const payMethod = h('select', { id: 'f-pay-method' }, METHODS.map((m) => h('option', { value: m }, tv('method', m))));
+  payMethod.value = draft.pay_method || 'cash';
+  const notes = h('textarea', { id: 'f-notes', rows: 4, maxlength: 4000, value: draft.notes || '' });
+  const conduct = h('input', { id: 'f-conduct', type: 'checkbox' }); // never restored from a draft: confirm each time
+
+  const otherPersonPart = h('div', { class: 'subform' },
+    field(t('form.met_name'), metName, { id: 'met_name', hint: t('form.met_name_hint') }),
+    field(t('form.redirected_to'), redirected, { id: 'redirected_to', hint: t('form.redirected_hint') }),
+    situationHint('redirected'));
+  const waitedPart = h('div', { class: 'subform' },
+    field(t('form.waited_minutes'), waited, { id: 'waited_minutes' }), situationHint('other_guests_present'));
+  const guestsPart = h('div', null, h('label', { class: 'check' }, guests, h('span', null, t('form.other_guests'))), waitedPart);
+  const promisePart = h('div', { class: 'subform' },
+    field(t('form.promise_amount', { currency }), promiseAmount, { id: 'promise_amount' }),
+    field(t('form.promise_date'), promiseDate, { id: 'promise_date', hint: t('form.promise_date_hint', { date: formatDay(arrivalDate) }) }));
+  const payDetails = h('div', { class: 'subform' },
+    field(t('form.pay_amount', { currency }), payAmount, { id: 'pay_amount', hint: t('form.pay_hint') }),
+    field(t('form.pay_method'), payMethod, { id: 'pay_method' }));
+  const payPart = h('div', null, h('label', { class: 'check' }, paid, h('span', null, t('form.paid'))), payDetails);
+  const conductPart = h('fieldset', { class: 'conduct', id: 'f-conduct-set' },
+    h('legend', null, t('form.conduct_title')),
+    h('ul', null, conductRules().map((r) => h('li', { 'data-rule': r.id }, r.text))),
+    h('label', { class: 'check' }, conduct, h('span', null, t('form.conduct_confirm'))),
+    h('p', { class: 'error', 'data-error-for': 'conduct' }));
+  const formError = h('p', { class: 'error form-error', role: 'alert' });
+  const saveButton = h('button', { class: 'btn wide btn-primary', type: 'submit', 'data-testid': 'save-visit' }, t('form.save'));
+
+  const met = () => metGroup.querySelector('input[name=met]:checked')?.value || null;
+
+  function fillResults() {
+    const allowed = allowedResults(met());
+    const keep = result.value || draft.result || '';
+    result.replaceChildren(h('option', { value: '' }, t('form.choose')), allowed.map((r) => h('option', { value: r }, tv('result', r))));
+    result.value = allowed.includes(keep) ? keep : '';
+    result.disabled = !met();
+  }
+
+  // Show only what applies; hidden parts are not sent.
+  function arrange() {
+    const m = met();
+    otherPersonPart.hidden = m !== 'other_person';
+    guestsPart.hidden = m === 'nobody' || !m;
+    waitedPart.hidden = !guests.checked;
+    promisePart.hidden = result.value !== 'promise_to_pay';
+    payPart.hidden = m === 'nobody' || !m;
+    if (PAID.includes(result.value)) paid.checked = true;
+    paid.disabled = PAID.includes(result.value);
+    payDetails.hidden = !paid.checked;
+  }
+
+  let saveTimer = null;
+  function saveDraft() {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => setValue('meta', draftKey, {
+      met: met(), met_name: metName.value, redirected_to: redirected.value, other_guests_present: guests.checked,
+      waited_minutes: waited.value, delinquency_reason: reason.value, result: result.value,
+      promise_amount: promiseAmount.value, promise_date: promiseDate.value, paid: paid.checked,
+      pay_amount: payAmount.value, pay_method: payMethod.value, notes: notes.value,
+    }), 300);
+  }
+
+  function validate() {
+    const errors = {};
+    const m = met();
+    if (!m) errors.met = t('form.err_met');
+    if (m === 'other_person' && !metName.value.trim()) errors.met_name = t('form.err_met_name');
+    if (m && m !== 'nobody' && guests.checked && waited.value !== '') {
+      const n = Number(waited.value);
+      if (!Number.isInteger(n) || n < 0 || n > 720) errors.waited_minutes = t('form.err_waited');
+    }
+    if (!result.value || !allowedResults(m).includes(result.value)) errors.result = t('form.err_result');
+    let promiseMinor = null;
+    if (result.value === 'promise_to_pay') {
+      promiseMinor = parseMajor(promiseAmount.value, currency);
+      if (!promiseMinor || promiseMinor <= 0) errors.promise_amount = t('form.err_amount');
+      if (!promiseDate.value) errors.promise_date = t('form.err_promise_date');
+      else if (promiseDate.value < arrivalDate) errors.promise_date = t('form.err_promise_past', { date: formatDay(arrivalDate) });
+    }
+    let payMinor = null;
+    if (!payPart.hidden && paid.checked) {
+      payMinor = parseMajor(payAmount.value, currency);
+      if (!payMinor || payMinor <= 0) errors.pay_amount = t('form.err_amount');
+    }
+    if (!conduct.checked) errors.conduct = t('form.err_conduct');
+    return { errors, promiseMinor, payMinor };
+  }
+
+  function showErrors(errors) {
+    for (const el of form.querySelectorAll('[data-error-for]')) el.textContent = errors[el.dataset.errorFor] || '';
+    const count = Object.keys(errors).length;
+    formError.textContent = count ? t('form.fix_errors', { count }) : '';
+    const first = Object.keys(errors)[0];
+    if (first) form.querySelector(`[data-field="${first}"], #f-${first.replace(/_/g, '-')}, [data-error-for="${first}"]`)?.scrollIntoView({ block: 'center' });
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    const { errors, promiseMinor, payMinor } = validate();
+    showErrors(errors);
+    if (Object.keys(errors).length) return;
+    saveButton.disabled = true;
+    const m = met();
+    const now = new Date();
+    const fields = {
+      status: 'done', departed_at: isoInZone(now, zone), met: m, delinquency_reason: reason.value,
+      result: result.value, other_guests_present: m !== 'nobody' && guests.checked, conduct_confirmed: true,
+    };
+    if (m === 'other_person') {
+      fields.met_name = metName.value.trim();
+      if (redirected.value.trim()) fields.redirected_to = redirected.value.trim();
+    }
+    if (fields.other_guests_present && waited.value !== '') fields.waited_minutes = Number(waited.value);
+    if (result.value === 'promise_to_pay') {
+      fields.promise_amount = promiseMinor;
+      fields.promise_date = promiseDate.value;
+    }
+    if (notes.value.trim()) fields.notes = notes.value.trim();
+    const changes = [{ entity: 'visit', id: visit.id, fields, summary: { kind: 'outcome', account: account?.customer_name } }];
+    if (payMinor) {
+      changes.push({
+        entity: 'payment', id: uuid(), summary: { kind: 'payment', account: account?.customer_name },
+        fields: { account_id: visit.account_id, visit_id: visit.id, amount: payMinor, method: payMethod.value, collected_at: isoInZone(now, zone) },
+      });
+    }
+    if (account && reason.value !== (account.delinquency_reason || 'unknown')) {
+      changes.push({ entity: 'account', id: account.id, fields: { delinquency_reason: reason.value }, summary: { kind: 'reason', account: account.customer_name } });
+    }
+    clearTimeout(saveTimer);
+    await recordChanges(session, changes);
+    await deleteKey('meta', draftKey);
+    emit('data-changed', {}, { broadcast: true });
+    ctx.rerender();
+  }
+
+  const form = h('form', { class: 'outcome', novalidate: true, onsubmit: submit },
+    h('h2', null, t('form.title')),
+    metGroup, h('p', { class: 'error', 'data-error-for': 'met' }),
+    otherPersonPart,
+    guestsPart,
+    field(t('form.reason'), reason, { id: 'delinquency_reason' }),
+    field(t('form.result'), result, { id: 'result' }),
+    promisePart,
+    payPart,
+    field(t('form.notes'), notes, { id: 'notes' }),
+    conductPart,
+    formError,
+    saveButton);
+
+  form.addEventListener('change', (e) => {
+    if (e.target.name === 'met') fillResults();
+    arrange();
+    saveDraft();
+  });
+  form.addEventListener('input', saveDraft);
+  fillResults();
+  arrange();
+
+  return h('div', { class: 'during' },
+    checkInFacts(visit, account),
+    account ? [contactLine(account), dueFacts(account), approach(reason.value)] : null,
+    form);
+}
+
+// ---- after: the record ------------------------------------------------------
+
+function doneSummary(visit, account, snapshot) {
+  const zone = account?.timezone || 'UTC';
+  const payments = (snapshot.paymentsByAccount.get(visit.account_id) || []).filter((p) => p.visit_id === visit.id);
+  const row = (label, value) => (value === null || value === undefined || value === '' ? null : h('div', { class: 'kv' }, h('dt', null, label), h('dd', null, value)));
+  return h('div', { class: 'after' },
+    checkInFacts(visit, account),
+    h('dl', { class: 'record' },
+      row(t('form.met'), tv('met', visit.met)),
+      row(t('form.met_name'), visit.met_name),
+      row(t('form.redirected_to'), visit.redirected_to),
+      row(t('form.other_guests'), visit.other_guests_present ? t('common.yes') : t('common.no')),
+      row(t('form.waited_minutes'), visit.waited_minutes),
+      row(t('form.reason'), tv('reason', visit.delinquency_reason)),
+      row(t('form.result'), tv('result', visit.result)),
+      visit.promise_amount ? row(t('form.promise'), `${money(visit.promise_amount, account)} · ${formatDay(visit.promise_date)}`) : null,
+      payments.map((p) => row(t('form.payment'), `${money(p.amount, account)} · ${tv('method', p.method)}`)),
+      row(t('form.notes'), visit.notes),
+      row(t('form.conduct_title'), visit.conduct_confirmed ? `✓ ${t('form.conduct_done')}` : null),
+      row(t('visit.departed'), visit.departed_at ? formatDateTime(parseInstant(visit.departed_at), zone) : null)),
+    visit.flags?.length ? [h('h2', null, t('visit.flags')), warningList(visit.flags)] : null,
+    h('p', { class: 'muted' }, t('visit.final_note')));
+}
+
