@@ -1,0 +1,78 @@
+"""Promise upkeep: settle pending promises that time or money has decided.
+
+A push settles a promise only when something about it is written (its visit,
+a payment's status). A promise whose day simply ends with no payment would
+stay ``pending`` for ever, and the account would not return to the top of
+the list (seed tips 5 and 7). This job, run from cron
+(``flask --app wsgi promises refresh``), closes that gap. Each change is an
+ordinary versioned write through ``derived.refresh_promise``, so it reaches
+the phones through the change feed and is kept in the history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from ..models import Account, Payment, Promise
+from ..rules.clock import as_utc
+from ..rules.promises import BROKEN, KEPT, PENDING
+from .changes import Actor, ChangeWriter
+from .derived import confirmed_payments, refresh_promise
+
+
+@dataclass
+class UpkeepReport:
+    checked: int = 0
+    kept: int = 0
+    broken: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def due_promises(session, now: datetime) -> list[Promise]:
+    """Pending promises that may be decided at ``now``: a superset, refined
+    by ``refresh_promise`` in each account's own time zone.
+
+    A promise can be broken only once its day has ended on the account's
+    wall clock; no zone is more than 14 hours ahead of UTC, so that needs
+    ``promise_date`` on or before today's UTC date. A promise can be kept
+    early only by confirmed payments, so the others are the pending promises
+    of accounts that have any."""
+    utc_today = as_utc(now, "now").date()
+    paid_accounts = select(Payment.account_id).where(Payment.status == "confirmed")
+    return list(session.scalars(
+        select(Promise)
+        .where(Promise.status == PENDING,
+               or_(Promise.promise_date <= utc_today, Promise.account_id.in_(paid_accounts)))
+        .order_by(Promise.account_id, Promise.id)
+    ))
+
+
+def refresh_due_promises(session, now: datetime, actor: Actor) -> dict[str, int]:
+    """Move every decided pending promise to ``kept`` or ``broken`` in one
+    transaction; the caller commits. Returns ``{"checked", "kept", "broken"}``.
+
+    Opening the ``ChangeWriter`` first takes the feed lock before anything is
+    read, so a concurrent push that confirms a payment cannot interleave with
+    the decision."""
+    writer = ChangeWriter(session)
+    report = UpkeepReport()
+    promises = due_promises(session, now)
+    by_account: dict[str, list[Promise]] = defaultdict(list)
+    for promise in promises:
+        by_account[promise.account_id].append(promise)
+    for account_id, group in by_account.items():
+        account = session.get(Account, account_id)
+        payments = confirmed_payments(session, account_id)
+        for promise in group:
+            report.checked += 1
+            if refresh_promise(writer, promise, account, actor, now, payments):
+                report.kept += promise.status == KEPT
+                report.broken += promise.status == BROKEN
+    writer.finish()
+    return report.as_dict()
