@@ -88,8 +88,8 @@ function updateStatus(session, snapshot) {
   const problems = snapshot.queue.problems.length;
   let text; let tone;
   if (problems) { text = t('pill.problems', { count: problems }); tone = 'bad'; }
-  else if (state.running) { text = t('pill.syncing'); tone = 'busy'; }
   else if (!navigator.onLine) { text = waiting ? t('pill.offline_waiting', { count: waiting }) : t('pill.offline'); tone = 'warn'; }
+  else if (state.running) { text = t('pill.syncing'); tone = 'busy'; }
   else if (session.token_ok === false) { text = t('pill.sign_in'); tone = 'bad'; }
   else if (waiting) { text = t('pill.waiting', { count: waiting }); tone = 'warn'; }
   else if (state.lastError) { text = t('pill.failed'); tone = 'warn'; }

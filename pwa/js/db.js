@@ -1,17 +1,10 @@
-// The one owner of IndexedDB. Other modules call the small async functions
-// exported here and never open the database themselves.
-//
-// Stores
-//   device    survives logout: session, per-user client ids, seq counters,
-//             HLC state, cached guidance, storage-persistence answer.
-//   meta      the signed-in collector's sync state: pull cursor, rules, plans,
-//             last sync. Cleared on logout together with the records.
-//   accounts, visits, payments, promises   the collector's records. Each is the
-//             server's copy (`_server`, `version`) with this phone's unsent
-//             edits laid over it, so the screens read one object.
-//   outbox    every local change as a protocol mutation, keyed [client_id, seq].
-//             Entries leave "pending" only by a push result and are never
-//             deleted by logout, reload or an app update.
+// The one owner of IndexedDB; other modules use the functions exported here.
+// Stores: `device` survives logout (session, client ids, seq counters, HLCs,
+// guidance). `meta` (cursor, rules, plans, drafts) and the record stores are
+// cleared on logout; each record is the server's copy (`_server`, `version`)
+// with this phone's unsent edits laid over it. `outbox` holds every local
+// change as a mutation keyed [client_id, seq]; an entry leaves "pending" only
+// by a push result and is never deleted by logout, reload or an app update.
 
 export const DB_NAME = 'fieldvisit';
 export const DB_VERSION = 1;
@@ -100,8 +93,6 @@ export async function transact(storeNames, mode, work) {
 
 export const get = (store, key) => transact(store, 'readonly', (s) => req(s[store].get(key)));
 export const getAll = (store) => transact(store, 'readonly', (s) => req(s[store].getAll()));
-export const getAllByIndex = (store, index, key) =>
-  transact(store, 'readonly', (s) => req(s[store].index(index).getAll(key)));
 
 export async function getValue(store, key, fallback = null) {
   const row = await get(store, key);
@@ -122,12 +113,7 @@ export function clearUserData() {
   });
 }
 
-/** All outbox entries of one client id, in seq order. */
-export function outboxOf(clientId) {
-  const range = IDBKeyRange.bound([clientId, 0], [clientId, Number.MAX_SAFE_INTEGER]);
-  return transact('outbox', 'readonly', (s) => req(s.outbox.getAll(range)));
-}
-
+/** Key range of one client's outbox entries, in seq order. */
 export function outboxRange(clientId) {
   return IDBKeyRange.bound([clientId, 0], [clientId, Number.MAX_SAFE_INTEGER]);
 }

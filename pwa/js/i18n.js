@@ -47,18 +47,18 @@ export function setLanguage(code) {
   emit('language-changed', { code });
 }
 
-/** Look up a text; {name} placeholders are filled from params. */
+const lookup = (dict, key) => key.split('.').reduce((node, part) => node?.[part], dict);
+
+/** Look up a text by its dotted key; {name} placeholders are filled from params. */
 export function t(key, params = {}) {
-  const text = DICTIONARIES[current][key] ?? en[key] ?? key;
+  const text = lookup(DICTIONARIES[current], key) ?? lookup(en, key) ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
 }
 
 /** Text for a value of an enumeration, e.g. tv('result', 'paid_full'). */
 export function tv(group, value) {
   if (value === null || value === undefined || value === '') return '—';
-  const key = `${group}.${value}`;
-  const text = DICTIONARIES[current][key] ?? en[key];
-  return text ?? String(value);
+  return lookup(DICTIONARIES[current][group], String(value)) ?? lookup(en[group], String(value)) ?? String(value);
 }
 
 export function formatTime(date, timeZone) {

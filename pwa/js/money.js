@@ -37,9 +37,3 @@ export function parseMajor(text, currency) {
   const minor = Number(whole + frac);
   return Number.isSafeInteger(minor) ? minor : null;
 }
-
-export function minorToInput(minor, currency) {
-  if (minor === null || minor === undefined) return '';
-  const digits = currencyDigits(currency);
-  return (Number(minor) / 10 ** digits).toFixed(digits);
-}

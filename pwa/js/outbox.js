@@ -92,11 +92,6 @@ export async function entriesOf(clientId) {
   return transact('outbox', 'readonly', (s) => req(s.outbox.getAll(outboxRange(clientId))));
 }
 
-export async function pendingEntries(clientId, limit = 100) {
-  const all = await entriesOf(clientId);
-  return all.filter((e) => e.state === 'pending').slice(0, limit);
-}
-
 /** The collector has read a rejection or conflict: hide it from the alert list. */
 export function acknowledge(clientId, seq) {
   return transact(OUTBOX_AND_RECORDS, 'readwrite', async (s) => {

@@ -21,8 +21,3 @@ export async function requestPersistence() {
 export async function persistenceAnswer() {
   return getValue('device', 'persist', null);
 }
-
-export async function usageEstimate() {
-  if (!navigator.storage?.estimate) return null;
-  try { return await navigator.storage.estimate(); } catch { return null; }
-}

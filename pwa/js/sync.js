@@ -1,13 +1,10 @@
-// Push the outbox, then pull the change feed (PROTOCOL.md).
-//
-// When: on app open, when the `online` event fires, when the tab becomes
-// visible, every minute while open, and when the collector asks. Failures
-// back off exponentially with jitter (so a hundred phones coming back
-// online together do not hammer the server in step) and honour Retry-After.
-//
-// Only one tab pushes at a time: the whole round runs under a Web Lock.
-// Entries leave "pending" in the same transaction that records the server's
-// answer, so the tab that gets the lock next finds nothing left to send.
+// Push the outbox, then pull the change feed (PROTOCOL.md): on open, on the
+// `online` event, when the tab becomes visible, every minute, and on demand.
+// Failures back off exponentially with jitter (phones returning online
+// together do not retry in step) and honour Retry-After.
+// One tab at a time: a round runs under a Web Lock, and entries leave
+// "pending" in the transaction that stores the server's answer, so the next
+// tab to get the lock finds nothing left to send.
 
 import { transact, req, RECORD_STORES, getValue, setValue, outboxRange } from './db.js';
 import { apiFetch, ApiError } from './api.js';
@@ -71,6 +68,10 @@ async function runRound(reason) {
   const session = await currentSession();
   if (!session) return { ok: false, error: 'signed-out' };
   if (!session.token_ok) return { ok: false, error: 'auth' };
+  if (!navigator.onLine) { // the browser knows there is no network: do not count it as a failure
+    setState({ lastError: 'offline' });
+    return { ok: false, error: 'offline' };
+  }
   setState({ running: true, lastAttemptAt: Date.now() });
   try {
     const changed = await withSyncLock(async () => {
@@ -265,9 +266,6 @@ function applyPullPage(session, page) {
     }
     await req(s.meta.put({ key: 'cursor', value: page.cursor ?? null }));
     if (page.rules) await req(s.meta.put({ key: 'rules', value: page.rules }));
-    if (page.server_time) {
-      await req(s.meta.put({ key: 'clockSkewMs', value: Date.parse(page.server_time) - Date.now() }));
-    }
     await mergeServerClock(s, clientId, page.server_hlc);
     return changed;
   });

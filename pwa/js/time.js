@@ -55,16 +55,14 @@ export function isoInZone(date, timeZone) {
   return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${offsetSuffix(off)}`;
 }
 
-/** RFC 3339 in the phone's own zone. */
-export function isoLocal(date = new Date()) {
-  const off = -date.getTimezoneOffset();
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${offsetSuffix(off)}`;
-}
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-/** YYYY-MM-DD of an instant in a zone (or the phone's zone when none given). */
-export function dateInZone(date, timeZone) {
-  if (!timeZone) return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-  const p = zonedParts(date, timeZone);
+/** RFC 3339 in the phone's own zone. */
+export const isoLocal = (date = new Date()) => isoInZone(date, LOCAL_ZONE);
+
+/** YYYY-MM-DD of an instant in a zone (the phone's zone when none is given). */
+export function dateInZone(date, timeZone = LOCAL_ZONE) {
+  const p = zonedParts(date, timeZone || LOCAL_ZONE);
   return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
 }
 

@@ -4,7 +4,7 @@
 import { h } from '../dom.js';
 import { t, tv, formatDateTime, formatDay } from '../i18n.js';
 import { parseInstant } from '../time.js';
-import { syncBadge, dueFacts, contactLine, approach, money, emptyState, backLink, promiseDate, promiseAmount, warningList } from './components.js';
+import { syncBadge, dueFacts, contactLine, approach, money, emptyState, backLink, warningList } from './components.js';
 
 export async function accountView({ snapshot, params }) {
   const account = snapshot.accountsById.get(params.id);
@@ -33,7 +33,7 @@ export async function accountView({ snapshot, params }) {
     promises.length || unsentPromises.length
       ? h('ul', { class: 'plain-list' },
         promises.map((p) => h('li', { 'data-promise-id': p.id },
-          h('strong', null, money(promiseAmount(p), account)), ' ', t('account.by_date', { date: formatDay(promiseDate(p)) }), ' ',
+          h('strong', null, money(p.amount, account)), ' ', t('account.by_date', { date: formatDay(p.promise_date) }), ' ',
           h('span', { class: `badge badge-promise-${p.status}` }, tv('promise_status', p.status)))),
         unsentPromises.map((v) => h('li', null,
           h('strong', null, money(v.promise_amount, account)), ' ', t('account.by_date', { date: formatDay(v.promise_date) }), ' ',

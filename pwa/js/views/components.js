@@ -51,11 +51,8 @@ export function lastAttempt(visits) {
 /** The promise to watch: the earliest pending one. */
 export function duePromise(promises) {
   return (promises || []).filter((p) => p.status === 'pending')
-    .sort((a, b) => String(a.promised_date || a.date).localeCompare(String(b.promised_date || b.date)))[0] || null;
+    .sort((a, b) => String(a.promise_date).localeCompare(String(b.promise_date)))[0] || null;
 }
-
-export function promiseDate(promise) { return promise.promised_date || promise.promise_date || promise.date || null; }
-export function promiseAmount(promise) { return promise.amount ?? promise.promise_amount ?? null; }
 
 export function historyLine(account, visits, promises) {
   const last = lastAttempt(visits);
@@ -69,9 +66,9 @@ export function historyLine(account, visits, promises) {
     parts.push(h('span', null, t('account.no_attempts')));
   }
   if (promise) {
-    const overdue = promiseDate(promise) && promiseDate(promise) < dateInZone(new Date(), account.timezone);
+    const overdue = promise.promise_date < dateInZone(new Date(), account.timezone);
     parts.push(h('span', { class: overdue ? 'promise overdue' : 'promise' }, t(overdue ? 'account.promise_overdue' : 'account.promise_due', {
-      amount: money(promiseAmount(promise), account), date: formatDay(promiseDate(promise)),
+      amount: money(promise.amount, account), date: formatDay(promise.promise_date),
     })));
   }
   return h('p', { class: 'history-line' }, parts);

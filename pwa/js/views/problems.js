@@ -2,14 +2,21 @@
 // stay on screen until they press "Seen" — nothing disappears unread.
 
 import { h } from '../dom.js';
-import { t, tv } from '../i18n.js';
+import { t } from '../i18n.js';
 import { acknowledge } from '../outbox.js';
 import { emit } from '../events.js';
 
+// Field names reuse the form's labels; anything else shows as written.
+const LABELS = {
+  status: 'common.status', scheduled_at: 'plan.time', plan_notes: 'plan.notes', arrived_at: 'visit.check_in',
+  met: 'form.met', met_name: 'form.met_name', redirected_to: 'form.redirected_to', result: 'form.result',
+  promise_amount: 'form.promise', promise_date: 'form.promise_date', conduct_confirmed: 'form.conduct_title',
+  notes: 'form.notes', delinquency_reason: 'form.reason', amount: 'form.payment', method: 'form.pay_method',
+  waited_minutes: 'form.waited_minutes', other_guests_present: 'form.other_guests',
+};
+
 function fieldName(field) {
-  const key = `field.${field}`;
-  const text = tv('field', field);
-  return text === field ? field.replace(/_/g, ' ') : text || key;
+  return LABELS[field] ? t(LABELS[field], { currency: '' }).replace(/[?？]|\(\)|（）/g, '').trim() : field.replace(/_/g, ' ');
 }
 
 function shown(value) {

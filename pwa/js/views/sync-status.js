@@ -3,9 +3,9 @@
 // to keep our storage — and sign-out, which never throws unsent work away.
 
 import { h } from '../dom.js';
-import { t, formatDateTime, LANGUAGES, language, setLanguage, formatNumber } from '../i18n.js';
+import { t, formatDateTime, LANGUAGES, language, setLanguage } from '../i18n.js';
 import { syncNow, syncState } from '../sync.js';
-import { persistenceAnswer, requestPersistence, usageEstimate } from '../storage.js';
+import { persistenceAnswer, requestPersistence } from '../storage.js';
 import { canPromptInstall, promptInstall, isInstalled, isIos } from '../install.js';
 import { logout } from '../session.js';
 import { parseInstant } from '../time.js';
@@ -19,7 +19,6 @@ export async function syncStatusView(ctx) {
   const lastOk = snapshot.meta.lastSync?.ok_at ? parseInstant(snapshot.meta.lastSync.ok_at) : null;
   const sent = snapshot.entries.filter((e) => e.state === 'sent').slice(-10).reverse();
   const persist = await persistenceAnswer();
-  const usage = await usageEstimate();
 
   const syncButton = h('button', { class: 'btn wide btn-primary', type: 'button', 'data-testid': 'sync-now', disabled: state.running },
     state.running ? t('sync.running') : t('sync.now'));
@@ -35,8 +34,7 @@ export async function syncStatusView(ctx) {
     kv(t('sync.last_ok'), lastOk ? formatDateTime(lastOk) : t('sync.never'), 'last-ok'),
     kv(t('sync.waiting'), String(waiting.length), 'waiting-count'),
     kv(t('sync.attention'), String(problems.length), 'problem-count'),
-    state.lastError ? kv(t('sync.last_error'), errorText(state.lastError), 'last-error') : null,
-    state.nextAt && !state.running ? kv(t('sync.next_try'), formatDateTime(new Date(state.nextAt)), 'next-try') : null);
+    state.lastError ? kv(t('sync.last_error'), errorText(state.lastError), 'last-error') : null);
 
   return h('section', { class: 'view view-sync', 'data-testid': 'sync' },
     h('h1', null, t('sync.title')),
@@ -61,7 +59,7 @@ export async function syncStatusView(ctx) {
         h('span', { class: 'badge badge-sent' }, t(`sync.result.${e.result?.status || 'applied'}`)))))] : null,
 
     h('h2', null, t('storage.title')),
-    storagePart(persist, usage, ctx),
+    storagePart(persist, ctx),
     installPart(),
 
     h('h2', null, t('settings.title')),
@@ -82,7 +80,7 @@ function errorText(code) {
   return t('sync.err_other', { message: code });
 }
 
-function storagePart(persist, usage, ctx) {
+function storagePart(persist, ctx) {
   let text;
   if (!persist) text = t('storage.unknown');
   else if (!persist.supported) text = t('storage.unsupported');
@@ -90,8 +88,7 @@ function storagePart(persist, usage, ctx) {
   const ask = persist?.supported && !persist.persisted
     ? h('button', { class: 'btn btn-secondary', type: 'button', onclick: async () => { await requestPersistence(); ctx.rerender(); } }, t('storage.ask_again'))
     : null;
-  const used = usage?.usage ? h('p', { class: 'muted' }, t('storage.used', { mb: formatNumber(usage.usage / 1e6, 1) })) : null;
-  return h('div', { 'data-testid': 'storage' }, h('p', { class: persist?.persisted ? '' : 'warning-text' }, text), used, ask);
+  return h('div', { 'data-testid': 'storage' }, h('p', { class: persist?.persisted ? '' : 'warning-text' }, text), ask);
 }
 
 function installPart() {

@@ -129,61 +129,79 @@ function checkInFacts(visit, account) {
 // ---- during: the outcome form ---------------------------------------------
 
 async function outcomeForm(ctx, visit, account) {
-  const { session, snapshot } = ctx;
+  const { session } = ctx;
   const zone = account?.timezone || 'UTC';
   const draftKey = `draft:${visit.id}`;
   const draft = (await getValue('meta', draftKey, null)) || {};
   const arrivalDate = dateInZone(parseInstant(visit.arrived_at), zone);
   const currency = account?.currency || 'TWD';
 
-  const radio = (name, value, label) => h('label', { class: 'choice' },
-    h('input', { type: 'radio', name, value, checked: draft[name] === value }), h('span', null, label));
+  const input = (name, attrs) => h('input', { id: `f-${name}`, name, autocomplete: 'off', ...attrs });
+  const select = (name, values, group) => h('select', { id: `f-${name}`, name }, values.map((v) => h('option', { value: v }, tv(group, v))));
+  const check = (control, label) => h('label', { class: 'check' }, control, h('span', null, label));
+  const amount = { type: 'text', inputmode: 'decimal' };
+
   const metGroup = h('fieldset', { class: 'choices', id: 'f-met' }, h('legend', null, t('form.met')),
-    MET.map((m) => radio('met', m, tv('met', m))));
-  const metName = h('input', { id: 'f-met-name', type: 'text', autocomplete: 'off', maxlength: 200, value: draft.met_name || '' });
-  const redirected = h('input', { id: 'f-redirected', type: 'text', autocomplete: 'off', maxlength: 200, value: draft.redirected_to || '' });
-  const guests = h('input', { id: 'f-guests', type: 'checkbox', checked: !!draft.other_guests_present });
-  const waited = h('input', { id: 'f-waited', type: 'number', inputmode: 'numeric', min: 0, max: 720, step: 1, value: draft.waited_minutes ?? '' });
-  const reason = h('select', { id: 'f-reason' }, REASONS.map((r) => h('option', { value: r }, tv('reason', r))));
-  reason.value = draft.delinquency_reason || account?.delinquency_reason || 'unknown';
-  const result = h('select', { id: 'f-result' });
-  const promiseAmount = h('input', { id: 'f-promise-amount', type: 'text', inputmode: 'decimal', autocomplete: 'off', value: draft.promise_amount || '' });
-  const promiseDate = h('input', { id: 'f-promise-date', type: 'date', min: arrivalDate, value: draft.promise_date || '' });
-  const paid = h('input', { id: 'f-paid', type: 'checkbox', checked: !!draft.paid });
-  const payAmount = h('input', { id: 'f-pay-amount', type: 'text', inputmode: 'decimal', autocomplete: 'off', value: draft.pay_amount || '' });
-  const payMethod = h('select', { id: 'f-pay-method' }, METHODS.map((m) => h('option', { value: m }, tv('method', m))));
-  payMethod.value = draft.pay_method || 'cash';
-  const notes = h('textarea', { id: 'f-notes', rows: 4, maxlength: 4000, value: draft.notes || '' });
-  const conduct = h('input', { id: 'f-conduct', type: 'checkbox' }); // never restored from a draft: confirm each time
+    MET.map((m) => h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'met', value: m }), h('span', null, tv('met', m)))));
+  const metName = input('met_name', { type: 'text', maxlength: 200 });
+  const guests = input('other_guests_present', { type: 'checkbox' });
+  const waited = input('waited_minutes', { type: 'number', inputmode: 'numeric', min: 0, max: 720, step: 1 });
+  const reason = select('delinquency_reason', REASONS, 'reason');
+  reason.value = account?.delinquency_reason || 'unknown';
+  const result = h('select', { id: 'f-result', name: 'result' });
+  const promiseAmount = input('promise_amount', amount);
+  const promiseDate = input('promise_date', { type: 'date', min: arrivalDate });
+  const paid = input('paid', { type: 'checkbox' });
+  const payAmount = input('pay_amount', amount);
+  const payMethod = select('pay_method', METHODS, 'method');
+  const notes = h('textarea', { id: 'f-notes', name: 'notes', rows: 4, maxlength: 4000 });
+  const conduct = input('conduct', { type: 'checkbox' });
 
   const otherPersonPart = h('div', { class: 'subform' },
     field(t('form.met_name'), metName, { id: 'met_name', hint: t('form.met_name_hint') }),
-    field(t('form.redirected_to'), redirected, { id: 'redirected_to', hint: t('form.redirected_hint') }),
+    field(t('form.redirected_to'), input('redirected_to', { type: 'text', maxlength: 200 }), { id: 'redirected_to', hint: t('form.redirected_hint') }),
     situationHint('redirected'));
-  const waitedPart = h('div', { class: 'subform' },
-    field(t('form.waited_minutes'), waited, { id: 'waited_minutes' }), situationHint('other_guests_present'));
-  const guestsPart = h('div', null, h('label', { class: 'check' }, guests, h('span', null, t('form.other_guests'))), waitedPart);
+  const waitedPart = h('div', { class: 'subform' }, field(t('form.waited_minutes'), waited, { id: 'waited_minutes' }), situationHint('other_guests_present'));
+  const guestsPart = h('div', null, check(guests, t('form.other_guests')), waitedPart);
   const promisePart = h('div', { class: 'subform' },
     field(t('form.promise_amount', { currency }), promiseAmount, { id: 'promise_amount' }),
     field(t('form.promise_date'), promiseDate, { id: 'promise_date', hint: t('form.promise_date_hint', { date: formatDay(arrivalDate) }) }));
   const payDetails = h('div', { class: 'subform' },
     field(t('form.pay_amount', { currency }), payAmount, { id: 'pay_amount', hint: t('form.pay_hint') }),
     field(t('form.pay_method'), payMethod, { id: 'pay_method' }));
-  const payPart = h('div', null, h('label', { class: 'check' }, paid, h('span', null, t('form.paid'))), payDetails);
-  const conductPart = h('fieldset', { class: 'conduct', id: 'f-conduct-set' },
-    h('legend', null, t('form.conduct_title')),
-    h('ul', null, conductRules().map((r) => h('li', { 'data-rule': r.id }, r.text))),
-    h('label', { class: 'check' }, conduct, h('span', null, t('form.conduct_confirm'))),
-    h('p', { class: 'error', 'data-error-for': 'conduct' }));
+  const payPart = h('div', null, check(paid, t('form.paid')), payDetails);
   const formError = h('p', { class: 'error form-error', role: 'alert' });
   const saveButton = h('button', { class: 'btn wide btn-primary', type: 'submit', 'data-testid': 'save-visit' }, t('form.save'));
 
-  const met = () => metGroup.querySelector('input[name=met]:checked')?.value || null;
+  const form = h('form', { class: 'outcome', novalidate: true },
+    h('h2', null, t('form.title')),
+    metGroup, h('p', { class: 'error', 'data-error-for': 'met' }),
+    otherPersonPart, guestsPart,
+    field(t('form.reason'), reason, { id: 'delinquency_reason' }),
+    field(t('form.result'), result, { id: 'result' }),
+    promisePart, payPart,
+    field(t('form.notes'), notes, { id: 'notes' }),
+    h('fieldset', { class: 'conduct' }, h('legend', null, t('form.conduct_title')),
+      h('ul', null, conductRules().map((r) => h('li', { 'data-rule': r.id }, r.text))),
+      check(conduct, t('form.conduct_confirm')),
+      h('p', { class: 'error', 'data-error-for': 'conduct' })),
+    formError, saveButton);
+
+  const met = () => form.elements.met.value || null;
+  const values = () => Object.fromEntries([...form.elements].filter((el) => el.name && el.name !== 'conduct' && (el.type !== 'radio' || el.checked))
+    .map((el) => [el.name, el.type === 'checkbox' ? el.checked : el.value]));
+  // Restore the draft. The conduct confirmation is never restored: it is given afresh.
+  for (const el of form.elements) {
+    if (!el.name || el.name === 'conduct' || !(el.name in draft)) continue;
+    if (el.type === 'checkbox') el.checked = !!draft[el.name];
+    else if (el.type === 'radio') el.checked = draft[el.name] === el.value;
+    else if (el.name !== 'result') el.value = draft[el.name];
+  }
 
   function fillResults() {
     const allowed = allowedResults(met());
     const keep = result.value || draft.result || '';
-    result.replaceChildren(h('option', { value: '' }, t('form.choose')), allowed.map((r) => h('option', { value: r }, tv('result', r))));
+    result.replaceChildren(h('option', { value: '' }, t('form.choose')), ...allowed.map((r) => h('option', { value: r }, tv('result', r))));
     result.value = allowed.includes(keep) ? keep : '';
     result.disabled = !met();
   }
@@ -192,113 +210,84 @@ async function outcomeForm(ctx, visit, account) {
   function arrange() {
     const m = met();
     otherPersonPart.hidden = m !== 'other_person';
-    guestsPart.hidden = m === 'nobody' || !m;
+    guestsPart.hidden = payPart.hidden = m === 'nobody' || !m;
     waitedPart.hidden = !guests.checked;
     promisePart.hidden = result.value !== 'promise_to_pay';
-    payPart.hidden = m === 'nobody' || !m;
     if (PAID.includes(result.value)) paid.checked = true;
     paid.disabled = PAID.includes(result.value);
     payDetails.hidden = !paid.checked;
   }
 
   let saveTimer = null;
-  function saveDraft() {
+  const saveDraft = () => {
     clearTimeout(saveTimer);
-    saveTimer = setTimeout(() => setValue('meta', draftKey, {
-      met: met(), met_name: metName.value, redirected_to: redirected.value, other_guests_present: guests.checked,
-      waited_minutes: waited.value, delinquency_reason: reason.value, result: result.value,
-      promise_amount: promiseAmount.value, promise_date: promiseDate.value, paid: paid.checked,
-      pay_amount: payAmount.value, pay_method: payMethod.value, notes: notes.value,
-    }), 300);
-  }
+    saveTimer = setTimeout(() => setValue('meta', draftKey, values()), 300);
+  };
 
-  function validate() {
+  function validate(v) {
     const errors = {};
-    const m = met();
+    const m = v.met;
     if (!m) errors.met = t('form.err_met');
-    if (m === 'other_person' && !metName.value.trim()) errors.met_name = t('form.err_met_name');
-    if (m && m !== 'nobody' && guests.checked && waited.value !== '') {
-      const n = Number(waited.value);
-      if (!Number.isInteger(n) || n < 0 || n > 720) errors.waited_minutes = t('form.err_waited');
+    if (m === 'other_person' && !v.met_name.trim()) errors.met_name = t('form.err_met_name');
+    const minutes = Number(v.waited_minutes);
+    if (!guestsPart.hidden && v.other_guests_present && v.waited_minutes !== '' && !(Number.isInteger(minutes) && minutes >= 0 && minutes <= 720)) {
+      errors.waited_minutes = t('form.err_waited');
     }
-    if (!result.value || !allowedResults(m).includes(result.value)) errors.result = t('form.err_result');
-    let promiseMinor = null;
-    if (result.value === 'promise_to_pay') {
-      promiseMinor = parseMajor(promiseAmount.value, currency);
-      if (!promiseMinor || promiseMinor <= 0) errors.promise_amount = t('form.err_amount');
-      if (!promiseDate.value) errors.promise_date = t('form.err_promise_date');
-      else if (promiseDate.value < arrivalDate) errors.promise_date = t('form.err_promise_past', { date: formatDay(arrivalDate) });
+    if (!allowedResults(m).includes(v.result)) errors.result = t('form.err_result');
+    const promiseMinor = parseMajor(v.promise_amount, currency);
+    if (v.result === 'promise_to_pay') {
+      if (!promiseMinor) errors.promise_amount = t('form.err_amount');
+      if (!v.promise_date) errors.promise_date = t('form.err_promise_date');
+      else if (v.promise_date < arrivalDate) errors.promise_date = t('form.err_promise_past', { date: formatDay(arrivalDate) });
     }
-    let payMinor = null;
-    if (!payPart.hidden && paid.checked) {
-      payMinor = parseMajor(payAmount.value, currency);
-      if (!payMinor || payMinor <= 0) errors.pay_amount = t('form.err_amount');
-    }
+    const payMinor = !payPart.hidden && paid.checked ? parseMajor(v.pay_amount, currency) : null;
+    if (!payPart.hidden && paid.checked && !payMinor) errors.pay_amount = t('form.err_amount');
     if (!conduct.checked) errors.conduct = t('form.err_conduct');
     return { errors, promiseMinor, payMinor };
   }
 
   function showErrors(errors) {
     for (const el of form.querySelectorAll('[data-error-for]')) el.textContent = errors[el.dataset.errorFor] || '';
-    const count = Object.keys(errors).length;
-    formError.textContent = count ? t('form.fix_errors', { count }) : '';
-    const first = Object.keys(errors)[0];
-    if (first) form.querySelector(`[data-field="${first}"], #f-${first.replace(/_/g, '-')}, [data-error-for="${first}"]`)?.scrollIntoView({ block: 'center' });
+    const names = Object.keys(errors);
+    formError.textContent = names.length ? t('form.fix_errors', { count: names.length }) : '';
+    form.querySelector(`[data-error-for="${names[0]}"]`)?.parentElement.scrollIntoView({ block: 'center' });
   }
 
-  async function submit(event) {
+  form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const { errors, promiseMinor, payMinor } = validate();
+    const v = values();
+    v.paid = paid.checked; // a disabled checkbox is still what the collector sees
+    const { errors, promiseMinor, payMinor } = validate(v);
     showErrors(errors);
     if (Object.keys(errors).length) return;
     saveButton.disabled = true;
-    const m = met();
-    const now = new Date();
+    const now = isoInZone(new Date(), zone);
     const fields = {
-      status: 'done', departed_at: isoInZone(now, zone), met: m, delinquency_reason: reason.value,
-      result: result.value, other_guests_present: m !== 'nobody' && guests.checked, conduct_confirmed: true,
+      status: 'done', departed_at: now, met: v.met, delinquency_reason: v.delinquency_reason, result: v.result,
+      other_guests_present: !guestsPart.hidden && v.other_guests_present, conduct_confirmed: true,
     };
-    if (m === 'other_person') {
-      fields.met_name = metName.value.trim();
-      if (redirected.value.trim()) fields.redirected_to = redirected.value.trim();
+    if (v.met === 'other_person') {
+      fields.met_name = v.met_name.trim();
+      if (v.redirected_to.trim()) fields.redirected_to = v.redirected_to.trim();
     }
-    if (fields.other_guests_present && waited.value !== '') fields.waited_minutes = Number(waited.value);
-    if (result.value === 'promise_to_pay') {
-      fields.promise_amount = promiseMinor;
-      fields.promise_date = promiseDate.value;
-    }
-    if (notes.value.trim()) fields.notes = notes.value.trim();
-    const changes = [{ entity: 'visit', id: visit.id, fields, summary: { kind: 'outcome', account: account?.customer_name } }];
+    if (fields.other_guests_present && v.waited_minutes !== '') fields.waited_minutes = Number(v.waited_minutes);
+    if (v.result === 'promise_to_pay') Object.assign(fields, { promise_amount: promiseMinor, promise_date: v.promise_date });
+    if (v.notes.trim()) fields.notes = v.notes.trim();
+    const label = { account: account?.customer_name };
+    const changes = [{ entity: 'visit', id: visit.id, fields, summary: label }];
     if (payMinor) {
-      changes.push({
-        entity: 'payment', id: uuid(), summary: { kind: 'payment', account: account?.customer_name },
-        fields: { account_id: visit.account_id, visit_id: visit.id, amount: payMinor, method: payMethod.value, collected_at: isoInZone(now, zone) },
-      });
+      changes.push({ entity: 'payment', id: uuid(), summary: label,
+        fields: { account_id: visit.account_id, visit_id: visit.id, amount: payMinor, method: v.pay_method, collected_at: now } });
     }
-    if (account && reason.value !== (account.delinquency_reason || 'unknown')) {
-      changes.push({ entity: 'account', id: account.id, fields: { delinquency_reason: reason.value }, summary: { kind: 'reason', account: account.customer_name } });
+    if (account && v.delinquency_reason !== (account.delinquency_reason || 'unknown')) {
+      changes.push({ entity: 'account', id: account.id, fields: { delinquency_reason: v.delinquency_reason }, summary: label });
     }
     clearTimeout(saveTimer);
     await recordChanges(session, changes);
     await deleteKey('meta', draftKey);
     emit('data-changed', {}, { broadcast: true });
     ctx.rerender();
-  }
-
-  const form = h('form', { class: 'outcome', novalidate: true, onsubmit: submit },
-    h('h2', null, t('form.title')),
-    metGroup, h('p', { class: 'error', 'data-error-for': 'met' }),
-    otherPersonPart,
-    guestsPart,
-    field(t('form.reason'), reason, { id: 'delinquency_reason' }),
-    field(t('form.result'), result, { id: 'result' }),
-    promisePart,
-    payPart,
-    field(t('form.notes'), notes, { id: 'notes' }),
-    conductPart,
-    formError,
-    saveButton);
-
+  });
   form.addEventListener('change', (e) => {
     if (e.target.name === 'met') fillResults();
     arrange();

@@ -1,0 +1,64 @@
+"""Steps the browser tests share: signing in, waiting for sync, reading the
+app's own IndexedDB through its modules."""
+
+from __future__ import annotations
+
+import time
+
+from .conftest import DEMO_PASSWORD
+
+
+def login(page, username: str) -> None:
+    page.goto("/")
+    page.wait_for_selector("[data-testid=login]")
+    page.fill("#login-username", username)
+    page.fill("#login-password", DEMO_PASSWORD)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_selector("[data-testid=today]")
+    wait_synced(page)
+
+
+def wait_for_service_worker(page) -> None:
+    """Until the shell is cached and the worker controls the page."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000)
+
+
+def outbox(page) -> list[dict]:
+    return page.evaluate("""async () => {
+        const { currentSession } = await import('/js/session.js');
+        const { entriesOf } = await import('/js/outbox.js');
+        const s = await currentSession();
+        return s ? entriesOf(s.client_id) : [];
+    }""")
+
+
+def pending_count(page) -> int:
+    return sum(1 for e in outbox(page) if e["state"] == "pending")
+
+
+def sync_now(page) -> dict:
+    return page.evaluate("async () => (await import('/js/sync.js')).syncNow({ reason: 'manual' })")
+
+
+def wait_synced(page, timeout: float = 15) -> None:
+    """Until nothing is pending and a sync round has succeeded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = page.evaluate("""async () => {
+            const db = await import('/js/db.js');
+            const last = await db.getValue('meta', 'lastSync', null);
+            return { last };
+        }""")
+        if state["last"] and pending_count(page) == 0:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"app did not sync within {timeout}s: {state}")
+        time.sleep(0.2)
+
+
+def session_of(page) -> dict:
+    return page.evaluate("async () => (await import('/js/session.js')).currentSession()")
+
+
+def shot(page, screenshots, name: str) -> None:
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=False)
