@@ -1,0 +1,105 @@
+"""Showing stored values to a reader: field names, codes, yes/no, amounts
+and times, in the reader's language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from . import formatting
+from .i18n import label, translate
+
+FIELD_LABELS = {
+    "id": "Id", "version": "Version", "created_at": "Created", "updated_at": "Last changed",
+    # account
+    "ref": "Account number", "customer_name": "Customer", "original_contact_name": "Original contact",
+    "original_contact_role": "Contact's role", "original_contact_phone": "Contact's phone",
+    "address": "Address", "address_notes": "Address notes", "lat": "Latitude", "lon": "Longitude",
+    "timezone": "Time zone", "currency": "Currency", "principal": "Principal",
+    "amount_due": "Amount due", "due_since": "Due since",
+    "assigned_collector_id": "Assigned collector", "status": "Status",
+    "delinquency_reason": "Reason for arrears", "notes": "Notes",
+    # visit
+    "account_id": "Account", "collector_id": "Collector", "scheduled_at": "Scheduled for",
+    "plan_notes": "Plan notes", "arrived_at": "Arrived", "departed_at": "Left",
+    "checkin_lat": "Check-in latitude", "checkin_lon": "Check-in longitude",
+    "checkin_accuracy_m": "GPS accuracy (m)", "met": "Met", "met_name": "Name of the person met",
+    "redirected_to": "Sent on to", "other_guests_present": "Other guests present",
+    "waited_minutes": "Minutes waited", "result": "Result", "promise_amount": "Promised amount",
+    "promise_date": "Promised date", "conduct_confirmed": "Conduct rules confirmed",
+    "amendment_reason": "Reason for amendment", "flags": "Flags",
+    # payment / promise
+    "visit_id": "Visit", "amount": "Amount", "method": "Method", "collected_at": "Collected",
+    "review_note": "Review note", "made_at": "Promised on",
+}
+
+# Which label table a field's codes belong to, per entity.
+CODE_KINDS = {
+    ("visit", "status"): "visit_status", ("account", "status"): "account_status",
+    ("payment", "status"): "payment_status", ("promise", "status"): "promise_status",
+    "result": "result", "met": "met", "delinquency_reason": "reason", "method": "method",
+}
+MONEY_FIELDS = ("principal", "amount_due", "promise_amount", "amount")
+TIME_FIELDS = ("scheduled_at", "arrived_at", "departed_at", "collected_at", "made_at",
+               "created_at", "updated_at")
+
+
+def field_label(name: str, lang: str | None = None) -> str:
+    return translate(FIELD_LABELS.get(name, name), lang)
+
+
+def show_value(entity: str, name: str, value, lang: str | None = None, zone=None,
+               users: dict | None = None) -> str:
+    """A field's value (Python or JSON form) as text for a page."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return translate("Yes" if value else "No", lang)
+    kind = CODE_KINDS.get((entity, name)) or CODE_KINDS.get(name)
+    if kind:
+        return label(kind, value, lang)
+    if name == "flags":
+        return ", ".join(label("flag", f, lang) for f in value) if value else "—"
+    if name in MONEY_FIELDS and isinstance(value, int):
+        return formatting.fmt_amount(value)
+    if name in TIME_FIELDS:
+        moment = value
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        if isinstance(moment, datetime) and moment.tzinfo is not None:
+            return formatting.fmt_datetime(moment, zone)
+    if isinstance(value, date):
+        return value.isoformat()
+    if users and name in ("collector_id", "assigned_collector_id") and value in users:
+        return users[value].name
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+# The importer's fixed messages (translated through the catalogue) and
+# those with parts that vary.
+IMPORT_MESSAGES = (
+    "required", "longer than 64 characters", "not a decimal number",
+    "give both lat and lon, or neither", "not an ISO 4217 code",
+    "not an amount with at most 2 decimals", "not a date YYYY-MM-DD",
+    "more cells than columns", "no rows",
+)
+_IMPORT_PATTERNS = [
+    (re.compile(r"^missing columns: (?P<names>.+)$"), "missing columns: {names}"),
+    (re.compile(r"^outside (?P<low>-?\d+)\.\.(?P<high>-?\d+)$"), "outside {low}..{high}"),
+    (re.compile(r"^unknown IANA time zone (?P<name>.+)$"), "unknown IANA time zone {name}"),
+    (re.compile(r"^no collector with user name (?P<name>.+)$"), "no collector with user name {name}"),
+    (re.compile(r"^same ref as line (?P<line>\d+)$"), "same ref as line {line}"),
+]
+
+
+def import_message(text: str, lang: str | None = None) -> str:
+    for pattern, template in _IMPORT_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            return translate(template, lang, **match.groupdict())
+    return translate(text, lang)

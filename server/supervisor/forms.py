@@ -1,0 +1,64 @@
+"""The pages' forms. Every POST carries Flask-WTF's CSRF token; labels and
+messages are written in the templates, in the reader's language."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class LoginForm(FlaskForm):
+    username = StringField(validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+class CsrfForm(FlaskForm):
+    """A button-only form (log out, resolve, confirm): just the token."""
+
+
+class ResolveForm(FlaskForm):
+    keep = SubmitField()
+    restore = SubmitField()
+
+    @property
+    def resolution(self) -> str | None:
+        if self.keep.data:
+            return "kept"
+        if self.restore.data:
+            return "restored"
+        return None
+
+
+class PaymentReviewForm(FlaskForm):
+    note = TextAreaField(validators=[Optional(), Length(max=2000)])
+    confirm = SubmitField()
+    reject = SubmitField()
+
+    @property
+    def decision(self) -> str | None:
+        if self.confirm.data:
+            return "confirm"
+        if self.reject.data:
+            return "reject"
+        return None
+
+
+class AssignForm(FlaskForm):
+    collector = SelectField(choices=[], validate_choice=True)
+
+
+class EscalateForm(FlaskForm):
+    level = SelectField(choices=[("agency", "agency"), ("legal", "legal")])
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(validators=[FileRequired()])
+
+
+class ImportConfirmForm(FlaskForm):
+    # The checked file travels back with the confirmation and is checked
+    # again before anything is written, so no server-side state is needed.
+    csv_text = HiddenField(validators=[DataRequired()])

@@ -1,0 +1,127 @@
+"""One record in full: a visit with its check-in against the account's
+position, and the history of a record with who changed what, from which
+device and when."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from geopy.distance import geodesic
+from sqlalchemy import select
+
+from ...models import Account, Client, Conflict, HistoryEntry, Payment, Promise, User, Visit
+from ...services.derived import promise_id_for
+
+
+@dataclass
+class HistoryRow:
+    entry: HistoryEntry
+    user: User | None
+
+    @property
+    def is_amendment(self) -> bool:
+        return bool(self.entry.reason)
+
+
+def users_by_id(session, ids) -> dict[str, User]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def client_users(session, client_ids) -> dict[str, User]:
+    """The user each device (``client_id``) belongs to, where it is known."""
+    ids = {c for c in client_ids if c}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Client.client_id, User).join(User, User.id == Client.user_id)
+        .where(Client.client_id.in_(ids))).all()
+    return {client_id: user for client_id, user in rows}
+
+
+def record_history(session, entity: str, record_id: str) -> list[HistoryRow]:
+    entries = session.scalars(
+        select(HistoryEntry).where(HistoryEntry.entity == entity,
+                                   HistoryEntry.record_id == record_id)
+        .order_by(HistoryEntry.id)).all()
+    users = users_by_id(session, (e.user_id for e in entries))
+    return [HistoryRow(e, users.get(e.user_id)) for e in entries]
+
+
+@dataclass
+class CheckinMap:
+    """Where the collector checked in, seen from the account's position:
+    metres east and north, scaled into a small square picture."""
+
+    distance_m: float
+    geofence_m: int
+    size: int = 160
+
+    east_m: float = 0.0
+    north_m: float = 0.0
+
+    @property
+    def scale(self) -> float:
+        # The picture shows the geofence and the check-in, whichever is farther.
+        reach = max(self.geofence_m, self.distance_m, 1.0) * 1.15
+        return (self.size / 2) / reach
+
+    @property
+    def centre(self) -> float:
+        return self.size / 2
+
+    @property
+    def fence_r(self) -> float:
+        return self.geofence_m * self.scale
+
+    @property
+    def point(self) -> tuple[float, float]:
+        return (self.centre + self.east_m * self.scale, self.centre - self.north_m * self.scale)
+
+
+def checkin_map(visit: Visit, account: Account, geofence_m: int) -> CheckinMap | None:
+    if None in (visit.checkin_lat, visit.checkin_lon, account.lat, account.lon):
+        return None
+    site = (account.lat, account.lon)
+    distance = geodesic(site, (visit.checkin_lat, visit.checkin_lon)).meters
+    north = geodesic(site, (visit.checkin_lat, account.lon)).meters
+    east = geodesic(site, (account.lat, visit.checkin_lon)).meters
+    north = math.copysign(north, visit.checkin_lat - account.lat)
+    east = math.copysign(east, visit.checkin_lon - account.lon)
+    return CheckinMap(distance, geofence_m, east_m=east, north_m=north)
+
+
+@dataclass
+class VisitDetail:
+    visit: Visit
+    account: Account
+    collector: User | None
+    history: list[HistoryRow]
+    conflicts: list[Conflict]
+    payments: list[Payment]
+    promise: Promise | None
+    checkin: CheckinMap | None
+
+
+def visit_detail(session, visit_id: str, geofence_m: int) -> VisitDetail | None:
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        return None
+    account = session.get(Account, visit.account_id)
+    return VisitDetail(
+        visit=visit,
+        account=account,
+        collector=session.get(User, visit.collector_id) if visit.collector_id else None,
+        history=record_history(session, "visit", visit.id),
+        conflicts=session.scalars(
+            select(Conflict).where(Conflict.entity == "visit", Conflict.record_id == visit.id)
+            .order_by(Conflict.created_at)).all(),
+        payments=session.scalars(
+            select(Payment).where(Payment.visit_id == visit.id)
+            .order_by(Payment.collected_at)).all(),
+        promise=session.get(Promise, promise_id_for(visit.id)),
+        checkin=checkin_map(visit, account, geofence_m),
+    )

@@ -1,0 +1,69 @@
+"""Signing in and out, and the language switch."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ...extensions import db
+from ...services import auth as auth_service
+from .. import i18n, safe_next, supervisor
+from ..forms import CsrfForm, LoginForm
+
+
+@supervisor.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated and current_user.is_supervisor:
+        return redirect(safe_next(request.args.get("next")) or url_for("supervisor.dashboard"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        config = current_app.config
+        wait = auth_service.seconds_until_login_allowed(
+            username, request.remote_addr or "", config["LOGIN_MAX_FAILURES"],
+            config["LOGIN_FAILURE_WINDOW_S"])
+        if wait:
+            error, status = ("Too many failed attempts. Try again in {seconds} seconds.",
+                             {"seconds": wait}), 429
+        else:
+            user = auth_service.authenticate(username, form.password.data)
+            if user is None:
+                auth_service.record_login_failure(username, request.remote_addr or "")
+                db.session.commit()
+                error, status = ("Wrong user name or password.", {}), 401
+            elif not user.is_supervisor:
+                error, status = ("These pages are for supervisors. Collectors record visits "
+                                 "in the collector app.", {}), 403
+            else:
+                auth_service.clear_login_failures(username)
+                db.session.commit()
+                login_user(user)
+                return redirect(safe_next(form.next.data) or url_for("supervisor.dashboard"))
+    elif request.method == "POST":
+        status = 400
+        error = ("Enter your user name and password.", {})
+    return render_template("supervisor/login.html", form=form, error=error), status
+
+
+@supervisor.post("/logout")
+def logout():
+    form = CsrfForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash(("You are signed out.", {}), "ok")
+    return redirect(url_for("supervisor.login"))
+
+
+@supervisor.get("/language/<code>")
+def set_language(code: str):
+    """Remember the reader's language for a year and go back where they were."""
+    lang = i18n.normalise(code) or "en"
+    target = safe_next(request.args.get("next")) or url_for("supervisor.dashboard")
+    response = redirect(target)
+    response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True, secure=request.is_secure)
+    return response
