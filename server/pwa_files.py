@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from flask import Blueprint, abort, send_from_directory
+from flask import Blueprint, abort, current_app, request, send_from_directory
+from werkzeug.exceptions import MethodNotAllowed
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
@@ -16,7 +17,18 @@ def index():
 
 @pwa.get("/<path:filename>")
 def asset(filename: str):
+    if filename.startswith("api/"):
+        _api_method_not_allowed()
     return _send(filename)
+
+
+def _api_method_not_allowed() -> None:
+    """A GET of an API path that only takes POST would otherwise land in
+    this catch-all and answer 404; the truth is 405."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    methods = set(adapter.allowed_methods()) - {"GET", "HEAD", "OPTIONS"}
+    if methods:
+        raise MethodNotAllowed(valid_methods=sorted(methods))
 
 
 def _send(filename: str):

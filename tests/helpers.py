@@ -13,6 +13,14 @@ from server.services.auth import hash_password
 from server.services.importer import parse_accounts_csv, write_accounts
 
 PASSWORD = "correct horse battery"
+_HASHES: dict[str, str] = {}
+
+
+def password_hash(password: str = PASSWORD) -> str:
+    """scrypt is slow on purpose; hash the shared test password once per run."""
+    if password not in _HASHES:
+        _HASHES[password] = hash_password(password)
+    return _HASHES[password]
 
 
 def hlc(ms: int, node: str, counter: int = 0) -> str:
@@ -101,7 +109,7 @@ class World:
         with app.app_context():
             for username, role in (("sup", "supervisor"), ("alice", "collector"), ("bob", "collector")):
                 user = User(id=new_id(), username=username, name=username.title(), role=role,
-                            password_hash=hash_password(PASSWORD))
+                            password_hash=password_hash())
                 db.session.add(user)
                 world.users[username] = user.id
             db.session.commit()
