@@ -1,0 +1,1 @@
+"""Benchmarks and the fault-injecting proxy; importable by tests."""
