@@ -12,7 +12,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-HLC_PATTERN = re.compile(r"^(\d{13}):([0-9a-f]{4}):([A-Za-z0-9-]{1,64})$")
+# ASCII digits only and ``\Z`` (not ``$``, which also matches before a final
+# newline): anything else would parse to a clock whose string sorts apart
+# from its numbers, and string order is what every comparison uses.
+HLC_PATTERN = re.compile(r"^([0-9]{13}):([0-9a-f]{4}):([A-Za-z0-9-]{1,64})\Z")
 MAX_COUNTER = 0xFFFF
 
 
