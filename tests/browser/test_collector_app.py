@@ -3,15 +3,22 @@ conflicts, refusals, two tabs, and a screenshot of every main screen."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .helpers import (login, outbox, pending_count, session_of, shot, sync_now, wait_for_service_worker,
-                      wait_synced)
+from .helpers import (
+    login,
+    outbox,
+    pending_count,
+    session_of,
+    shot,
+    sync_now,
+    wait_for_service_worker,
+    wait_synced,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +37,7 @@ def planned_visit_ids(page) -> list[str]:
 
 def open_visit(page, visit_id: str) -> None:
     page.goto(f"/#/visit/{visit_id}")
-    page.wait_for_selector(f"[data-testid=visit]")
+    page.wait_for_selector("[data-testid=visit]")
 
 
 def check_in(page) -> None:

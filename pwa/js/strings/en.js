@@ -2,7 +2,7 @@
 // values (status, result, …) are read with tv(group, value).
 export default {
   app: { name: 'Field visits', boot_failed: 'The app could not start on this browser.' },
-  common: { yes: 'Yes', status: 'Status', no: 'No' },
+  common: { yes: 'Yes', status: 'Status', arrived_at: 'Arrival time', no: 'No' },
   nav: { today: 'Today', accounts: 'Accounts', sync: 'Sync', login: 'Sign in' },
   pill: {
     problems: '{count} need attention',
@@ -94,6 +94,7 @@ export default {
   },
   visit: {
     not_found: 'This visit is not on this phone.',
+    account_link: 'Account and history',
     unknown_account: 'Unknown account',
     closed: 'This visit is {status}.',
     check_in: 'Check in now',

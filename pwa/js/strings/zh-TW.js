@@ -1,7 +1,7 @@
 // 繁體中文介面文字，結構與 en.js 相同；缺少的項目會退回英文。
 export default {
   app: { name: '外訪紀錄', boot_failed: '此瀏覽器無法啟動本應用程式。' },
-  common: { yes: '是', status: '狀態', no: '否' },
+  common: { yes: '是', status: '狀態', arrived_at: '抵達時間', no: '否' },
   nav: { today: '今日', accounts: '帳戶', sync: '同步', login: '登入' },
   pill: {
     problems: '{count} 筆待處理',
@@ -89,6 +89,7 @@ export default {
   },
   visit: {
     not_found: '手機上沒有這筆外訪。',
+    account_link: '帳戶與紀錄',
     unknown_account: '未知帳戶',
     closed: '此外訪狀態為「{status}」。',
     check_in: '立即報到',

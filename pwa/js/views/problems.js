@@ -8,7 +8,7 @@ import { emit } from '../events.js';
 
 // Field names reuse the form's labels; anything else shows as written.
 const LABELS = {
-  status: 'common.status', scheduled_at: 'plan.time', plan_notes: 'plan.notes', arrived_at: 'visit.check_in',
+  status: 'common.status', scheduled_at: 'plan.time', plan_notes: 'plan.notes', arrived_at: 'common.arrived_at',
   met: 'form.met', met_name: 'form.met_name', redirected_to: 'form.redirected_to', result: 'form.result',
   promise_amount: 'form.promise', promise_date: 'form.promise_date', conduct_confirmed: 'form.conduct_title',
   notes: 'form.notes', delinquency_reason: 'form.reason', amount: 'form.payment', method: 'form.pay_method',

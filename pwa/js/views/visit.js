@@ -46,7 +46,7 @@ export async function visitView(ctx) {
   else body = await outcomeForm(ctx, visit, account);
 
   return h('section', { class: 'view view-visit', 'data-testid': 'visit', 'data-visit-status': visit.status },
-    backLink(account ? `#/account/${account.id}` : '#/today', account?.customer_name || t('nav.today')),
+    account ? backLink(`#/account/${account.id}`, t('visit.account_link')) : backLink('#/today', t('nav.today')),
     h('h1', null, account?.customer_name || t('visit.unknown_account')),
     h('p', { class: 'visit-meta' },
       h('span', null, formatDateTime(parseInstant(visit.scheduled_at), zone)), ' ',
@@ -93,16 +93,17 @@ function beforeVisit(ctx, visit, account) {
     ctx.navigate('#/today');
   });
 
+  // The action first, within thumb reach; the briefing follows.
   return h('div', { class: 'before' },
+    visit.plan_notes ? h('p', { class: 'notes' }, visit.plan_notes) : null,
+    warningList(warnings),
+    checkInButton, status,
     account ? [contactLine(account),
       account.address ? h('p', { class: 'address' }, account.address) : null,
       dueFacts(account),
       historyLine(account, snapshot.visitsByAccount.get(account.id), snapshot.promisesByAccount.get(account.id)),
       approach(account.delinquency_reason, { open: true })] : null,
-    visit.plan_notes ? h('p', { class: 'notes' }, visit.plan_notes) : null,
-    warningList(warnings),
     situationHint('arrive_early'),
-    checkInButton, status,
     h('div', { class: 'row-actions' },
       h('a', { class: 'btn btn-secondary', href: `#/plan/${visit.account_id}/${visit.id}`, 'data-testid': 'edit-plan' }, t('visit.edit_plan')),
       cancelButton));
@@ -113,13 +114,14 @@ function situationHint(name) {
   return g ? h('p', { class: 'situation', 'data-situation': name }, h('strong', null, g.title), ' — ', g.approach) : null;
 }
 
-function checkInFacts(visit, account) {
+function checkInFacts(visit, account, rules) {
   const zone = account?.timezone || 'UTC';
   const rows = [h('span', null, t('visit.arrived', { time: formatDateTime(parseInstant(visit.arrived_at), zone) }))];
   if (Number.isFinite(visit.checkin_lat)) {
     rows.push(h('span', null, t('visit.position', { accuracy: formatNumber(visit.checkin_accuracy_m ?? 0, 0) })));
     const km = distanceKm({ lat: visit.checkin_lat, lon: visit.checkin_lon }, account);
-    if (km !== null) rows.push(h('span', null, t('visit.distance_from_site', { m: formatNumber(km * 1000, 0) })));
+    const far = km !== null && km * 1000 > rules.geofence_m;
+    if (km !== null) rows.push(h('span', { class: far ? 'warning-text' : null }, t('visit.distance_from_site', { m: formatNumber(km * 1000, 0) })));
   } else {
     rows.push(h('span', { class: 'warning-text' }, t('visit.no_position')));
   }
@@ -286,7 +288,8 @@ async function outcomeForm(ctx, visit, account) {
     await recordChanges(session, changes);
     await deleteKey('meta', draftKey);
     emit('data-changed', {}, { broadcast: true });
-    ctx.rerender();
+    await ctx.rerender();
+    scrollTo(0, 0); // show the record from its top
   });
   form.addEventListener('change', (e) => {
     if (e.target.name === 'met') fillResults();
@@ -298,7 +301,7 @@ async function outcomeForm(ctx, visit, account) {
   arrange();
 
   return h('div', { class: 'during' },
-    checkInFacts(visit, account),
+    checkInFacts(visit, account, ctx.snapshot.rules),
     account ? [contactLine(account), dueFacts(account), approach(reason.value)] : null,
     form);
 }
@@ -310,7 +313,7 @@ function doneSummary(visit, account, snapshot) {
   const payments = (snapshot.paymentsByAccount.get(visit.account_id) || []).filter((p) => p.visit_id === visit.id);
   const row = (label, value) => (value === null || value === undefined || value === '' ? null : h('div', { class: 'kv' }, h('dt', null, label), h('dd', null, value)));
   return h('div', { class: 'after' },
-    checkInFacts(visit, account),
+    checkInFacts(visit, account, snapshot.rules),
     h('dl', { class: 'record' },
       row(t('form.met'), tv('met', visit.met)),
       row(t('form.met_name'), visit.met_name),
