@@ -31,8 +31,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 def _flask() -> list[str]:
     local = Path(sys.executable).with_name("flask")
-    app = os.environ.get("FIELDVISIT_BROWSER_TEST_APP", "wsgi")  # TEMP while the server is unfinished
-    return [str(local) if local.exists() else "flask", "--app", app]
+    return [str(local) if local.exists() else "flask", "--app", "wsgi"]
 
 
 def _free_port() -> int:
