@@ -106,7 +106,12 @@ def refresh_promise(writer: ChangeWriter, promise: Promise, account: Account, ac
         now or utcnow(), promise.made_at or promise.created_at,
     )
     if status != promise.status:
-        return save(writer, "promise", promise, {"status": status}, actor)
+        save(writer, "promise", promise, {"status": status}, actor)
+        # The account's computed priority and broken-promise count follow
+        # from its promises: send the account again (same version) so the
+        # phones re-rank it without waiting for its next edit.
+        writer.publish("account", account.id, account.id, account.version)
+        return True
     return False
 
 
