@@ -298,6 +298,16 @@ def openapi_document(body_limit: int) -> dict:
             }},
             "/api/v1/plan": {"get": {
                 "operationId": "plan", "summary": "A collector's day in route order.",
+                "description": (
+                    "Choices: the day is the local date of `scheduled_at` in each account's time "
+                    "zone; the plan holds the collector's planned, done and missed visits (not "
+                    "cancelled, not undated) on accounts currently assigned to them; times are "
+                    "given on the account's clock; `warnings` may also hold `tight_schedule` "
+                    "(leave-by falls before the previous visit ends) and `no_position` (the "
+                    "account has no coordinates). A supervisor must name `collector` (400 "
+                    "otherwise); a collector naming anyone else gets 403, whether that user "
+                    "exists or not."
+                ),
                 "security": [{"bearer": []}],
                 "parameters": [
                     {"name": "date", "in": "query", "required": True, "schema": DATE},
