@@ -3,7 +3,7 @@
 
 import { openDb } from './db.js';
 import { h, $ } from './dom.js';
-import { t, language, setLanguage } from './i18n.js';
+import { t, language, setLanguage, formatTime } from './i18n.js';
 import { on } from './events.js';
 import { parseRoute } from './router.js';
 import { currentSession, forgetCachedSession } from './session.js';
@@ -12,7 +12,6 @@ import { loadGuidance } from './guidance.js';
 import { startAutoSync, syncState, syncNow } from './sync.js';
 import { registerServiceWorker, acceptUpdate, updateWaiting } from './sw-client.js';
 import { requestPersistence, persistenceAnswer } from './storage.js';
-import { formatTime } from './i18n.js';
 import { parseInstant } from './time.js';
 import { todayView } from './views/today.js';
 import { accountsView } from './views/accounts.js';
@@ -26,9 +25,6 @@ const VIEWS = {
   today: todayView, accounts: accountsView, account: accountView, plan: planFormView,
   visit: visitView, sync: syncStatusView, login: loginView,
 };
-// Screens holding a form are not redrawn under the collector's thumbs when a
-// sync lands; the others refresh in place.
-const LIVE_VIEWS = new Set(['today', 'accounts', 'account', 'sync']);
 
 const main = $('#main');
 let currentRoute = null;
@@ -126,7 +122,9 @@ function wireShell() {
   addEventListener('offline', refreshStatusOnly);
   on('sync-state', refreshStatusOnly);
   on('data-changed', () => {
-    if (currentRoute && LIVE_VIEWS.has(currentRoute.name)) render({ keepScroll: true });
+    // A screen holding a form is not redrawn under the collector's thumbs when
+    // a sync lands; the others refresh in place.
+    if (currentRoute && !main.querySelector('form')) render({ keepScroll: true });
     else refreshStatusOnly();
   });
   on('session-changed', ({ remote }) => {

@@ -61,22 +61,13 @@ export function tv(group, value) {
   return lookup(DICTIONARIES[current][group], String(value)) ?? lookup(en[group], String(value)) ?? String(value);
 }
 
-export function formatTime(date, timeZone) {
-  if (!date) return '—';
-  return new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(date);
-}
-
-export function formatDate(date, timeZone) {
-  if (!date) return '—';
-  return new Intl.DateTimeFormat(locale(), { weekday: 'short', month: 'short', day: 'numeric', timeZone }).format(date);
-}
-
-export function formatDateTime(date, timeZone) {
-  if (!date) return '—';
-  return new Intl.DateTimeFormat(locale(), {
-    month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone,
-  }).format(date);
-}
+// Date and time in the collector's language; times always on a 24-hour clock.
+const dateFormat = (options) => (date, timeZone) => (date
+  ? new Intl.DateTimeFormat(locale(), { ...options, timeZone }).format(date) : '—');
+const HM = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+export const formatTime = dateFormat(HM);
+export const formatDate = dateFormat({ weekday: 'short', month: 'short', day: 'numeric' });
+export const formatDateTime = dateFormat({ month: 'short', day: 'numeric', ...HM });
 
 /** A YYYY-MM-DD date shown in the collector's language. */
 export function formatDay(dateStr) {

@@ -103,43 +103,32 @@ async function runRound(reason) {
 async function pushAll(session) {
   const clientId = session.client_id;
   let sentSomething = false;
-  let batchSize = PUSH_BATCH;
   for (let guard = 0; guard < 1000; guard += 1) {
-    const batch = await takeBatch(clientId, batchSize);
+    const batch = await takeBatch(clientId, PUSH_BATCH);
     if (batch.length === 0) return sentSomething;
     const body = {
       client_id: clientId,
       mutations: batch.map((e) => ({
-        seq: e.seq, hlc: e.hlc, entity: e.entity, id: e.record_id,
-        base_version: e.base_version, fields: e.fields,
+        seq: e.seq, hlc: e.hlc, entity: e.entity, id: e.record_id, base_version: e.base_version, fields: e.fields,
       })),
     };
     let answer;
     try {
       answer = await apiFetch('/sync/push', { method: 'POST', body, token: session.token });
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      if (error.status === 409 && Number.isInteger(error.body?.error?.expected_seq)) {
+      const expected = error.body?.error?.expected_seq;
+      if (error.status === 409 && Number.isInteger(expected)) {
         // The server is missing seqs before ours (e.g. restored from a backup):
-        // renumber what is still pending to continue where it stands.
-        await renumberPending(clientId, error.body.error.expected_seq);
+        // renumber to continue where it stands.
+        await renumberPending(clientId, expected);
         continue;
       }
-      if ((error.status === 400 || error.status === 422) && batch.length > 1) {
-        batchSize = 1; // find the one mutation the server cannot read
-        continue;
-      }
-      if (error.status === 400 || error.status === 422) {
-        await markUnreadable(batch[0], error);
-        batchSize = PUSH_BATCH;
-        sentSomething = true;
-        continue;
-      }
+      // Anything else (offline, 5xx, even a 400 that would mean a client bug)
+      // keeps the entries pending and visible; the round fails and backs off.
       throw error;
     }
     await applyPushAnswer(session, answer);
     sentSomething = true;
-    batchSize = PUSH_BATCH;
   }
   return sentSomething;
 }
@@ -202,18 +191,6 @@ function renumberPending(clientId, expectedSeq) {
       await req(s.outbox.put({ ...e, seq, state: 'pending', seen: true, renumbered_from: e.renumbered_from ?? e.seq }));
     }
     await req(s.device.put({ key: `seq:${clientId}`, value: seq }));
-  });
-}
-
-/** A mutation the server cannot even parse is shown as refused, never silently dropped. */
-function markUnreadable(entry, error) {
-  return transact(['outbox'], 'readwrite', async (s) => {
-    const stored = await req(s.outbox.get([entry.client_id, entry.seq]));
-    if (!stored || stored.state !== 'pending') return;
-    stored.state = 'rejected';
-    stored.seen = false;
-    stored.result = { status: 'rejected', errors: error.body?.error?.fields || { _request: [error.message] } };
-    await req(s.outbox.put(stored));
   });
 }
 

@@ -4,7 +4,7 @@
 import { h } from '../dom.js';
 import { t, tv, formatDateTime, formatDay } from '../i18n.js';
 import { parseInstant } from '../time.js';
-import { syncBadge, dueFacts, contactLine, approach, money, emptyState, backLink, warningList } from './components.js';
+import { syncBadge, dueFacts, contactLine, approach, money, emptyState, backLink, warningList, addressLine } from './components.js';
 
 export async function accountView({ snapshot, params }) {
   const account = snapshot.accountsById.get(params.id);
@@ -23,7 +23,7 @@ export async function accountView({ snapshot, params }) {
     h('h1', null, account.customer_name),
     h('p', { class: 'muted' }, `${account.ref || ''} · ${tv('account_status', account.status)}`),
     contactLine(account),
-    account.address ? h('p', { class: 'address' }, account.address, account.address_notes ? h('span', { class: 'muted' }, ` — ${account.address_notes}`) : null) : null,
+    addressLine(account),
     dueFacts(account),
     h('p', null, h('span', { class: 'label' }, t('account.reason')), ' ', tv('reason', account.delinquency_reason || 'unknown')),
     approach(account.delinquency_reason, { open: true }),

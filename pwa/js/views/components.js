@@ -43,6 +43,12 @@ export function contactLine(account) {
       : null);
 }
 
+export function addressLine(account) {
+  if (!account.address) return null;
+  return h('p', { class: 'address' }, account.address,
+    account.address_notes ? h('span', { class: 'muted' }, ` — ${account.address_notes}`) : null);
+}
+
 export function lastAttempt(visits) {
   const attempts = attemptsOf(visits || []);
   return attempts[attempts.length - 1] || null;

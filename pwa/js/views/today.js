@@ -7,7 +7,7 @@ import { t, tv, formatTime, formatDay, formatNumber } from '../i18n.js';
 import { dateInZone, addDays } from '../time.js';
 import { planWarnings } from '../rules.js';
 import { visitsOnDay, buildDayPlan } from '../day-plan.js';
-import { syncBadge, warningList, dueFacts, contactLine, historyLine, approach, emptyState } from './components.js';
+import { syncBadge, warningList, dueFacts, contactLine, historyLine, approach, emptyState, addressLine } from './components.js';
 
 export async function todayView({ snapshot, params }) {
   const today = dateInZone(new Date());
@@ -56,7 +56,7 @@ function stopCard(stop, number, snapshot) {
     account ? [
       h('h2', { class: 'customer' }, account.customer_name),
       contactLine(account),
-      account.address ? h('p', { class: 'address' }, account.address, account.address_notes ? h('span', { class: 'muted' }, ` — ${account.address_notes}`) : null) : null,
+      addressLine(account),
       dueFacts(account),
       historyLine(account, accountVisits, snapshot.promisesByAccount.get(account.id)),
       visit.status === 'planned' ? approach(account.delinquency_reason) : null,

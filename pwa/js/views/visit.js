@@ -15,7 +15,7 @@ import { getPosition } from '../geo.js';
 import { conductRules, situationGuidance, REASONS } from '../guidance.js';
 import { emit } from '../events.js';
 import {
-  syncBadge, warningList, dueFacts, contactLine, approach, money, field, backLink, emptyState, historyLine,
+  syncBadge, warningList, dueFacts, contactLine, approach, money, field, backLink, emptyState, historyLine, addressLine,
 } from './components.js';
 import { problemCard } from './problems.js';
 
@@ -99,7 +99,7 @@ function beforeVisit(ctx, visit, account) {
     warningList(warnings),
     checkInButton, status,
     account ? [contactLine(account),
-      account.address ? h('p', { class: 'address' }, account.address) : null,
+      addressLine(account),
       dueFacts(account),
       historyLine(account, snapshot.visitsByAccount.get(account.id), snapshot.promisesByAccount.get(account.id)),
       approach(account.delinquency_reason, { open: true })] : null,
