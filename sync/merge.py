@@ -92,7 +92,8 @@ def decide_fields(
       take the incoming value (a client's own writes are ordered by ``seq``);
     * changed since then by another client → concurrent: domain precedence,
       else the greater HLC wins; the other value is reported as lost unless
-      both values are equal (then nothing is lost).
+      both values are equal (then nothing is lost, and the greater HLC is
+      "taken" so that the field's clock moves to it).
 
     ``base_version`` 0 means the writer has seen nothing of the record, so
     every field another client ever wrote is concurrent.
@@ -105,8 +106,11 @@ def decide_fields(
             continue
         existing = current.get(name)
         if equal(existing, value):
-            # Both writers agree: nothing is lost, keep the existing clock.
-            outcome.decisions.append(FieldDecision(name, take=False, concurrent=True))
+            # Both writers agree: nothing is lost. The newer clock is taken
+            # all the same (the caller moves the field's clock to it), or a
+            # third write between the two stamps would win or lose
+            # depending on arrival order.
+            outcome.decisions.append(FieldDecision(name, take=hlc > clock.hlc, concurrent=True))
             continue
         winner = _precedence_winner(entity, name, existing, value)
         rule = RULE_DOMAIN

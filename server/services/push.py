@@ -8,6 +8,7 @@ counter still moves past it so one bad record never blocks the queue.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +19,28 @@ from sync.merge import FieldClock, decide_fields
 
 from ..entities import ENTITIES, OUTCOME_FIELDS
 from ..errors import ApiError
-from ..models import Account, Client, Conflict, Payment, RejectedMutation, User, Visit, utcnow
+from ..models import (
+    Account,
+    Client,
+    Conflict,
+    Promise,
+    RejectedMutation,
+    User,
+    Visit,
+    utcnow,
+)
 from ..rules.clock import local_date
 from ..rules.config import RulesConfig
 from .changes import Actor, ChangeWriter
 from .clock import server_clock
-from .derived import compute_visit_flags, publish_reassignment, refresh_account_promises, sync_promise
+from .derived import (
+    AttemptIndex,
+    compute_visit_flags,
+    promise_id_for,
+    publish_reassignment,
+    refresh_account_promises,
+    sync_promise,
+)
 from .records import account_id_of, field_values, in_scope, model_for
 from .store import save, to_json_value
 
@@ -73,16 +90,44 @@ def push(session, user: User, client_id: str, mutations: list[Mutation],
         raise ApiError(409, f"sequence gap: the next mutation must have seq {expected}",
                        expected_seq=expected)
 
+    _prefetch(writer, mutations)
     results = []
     for mutation in mutations:
         if mutation.seq <= client.last_seq:
-            results.append(_duplicate_result(session, mutation))
+            results.append(_duplicate_result(writer, mutation))
             continue
         results.append(_apply_one(writer, user, client_id, mutation, settings))
         client.last_seq = mutation.seq
     client.last_push_at = utcnow()
     writer.finish()
     return {"last_seq": client.last_seq, "server_hlc": str(server_clock.send()), "results": results}
+
+
+def _prefetch(writer: ChangeWriter, mutations: list[Mutation]) -> None:
+    """Read what the batch will touch in a few queries up front: its
+    records, their accounts, the promises of its visits and the attempts on
+    those accounts. Applying each mutation then finds them in the session
+    instead of paying a query (and the flush before it) per mutation."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for mutation in mutations:
+        ids[mutation.entity].add(mutation.id)
+    for entity, entity_ids in ids.items():
+        writer.prefetch(model_for(entity), entity_ids)
+    accounts: set[str] = set(ids.get("account", ()))
+    visit_accounts: set[str] = set()
+    for mutation in mutations:
+        if mutation.entity == "account":
+            continue
+        record = writer.get(model_for(mutation.entity), mutation.id)
+        for account_id in (mutation.fields.get("account_id"), getattr(record, "account_id", None)):
+            if isinstance(account_id, str):
+                accounts.add(account_id)
+                if mutation.entity == "visit":
+                    visit_accounts.add(account_id)
+    writer.prefetch(Account, accounts)
+    if ids.get("visit"):
+        writer.prefetch(Promise, [promise_id_for(v) for v in ids["visit"]])
+        writer.attempts = AttemptIndex(writer.session, visit_accounts)
 
 
 def _result(mutation: Mutation, status: str, version: int | None, **extra) -> dict[str, Any]:
@@ -93,37 +138,37 @@ def _result(mutation: Mutation, status: str, version: int | None, **extra) -> di
     return result
 
 
-def _duplicate_result(session, mutation: Mutation) -> dict[str, Any]:
-    record = session.get(model_for(mutation.entity), mutation.id)
+def _duplicate_result(writer: ChangeWriter, mutation: Mutation) -> dict[str, Any]:
+    record = writer.get(model_for(mutation.entity), mutation.id)
     return _result(mutation, "duplicate", record.version if record is not None else None)
 
 
 def _apply_one(writer: ChangeWriter, user: User, client_id: str, mutation: Mutation,
                settings: PushSettings) -> dict[str, Any]:
     session = writer.session
-    # Savepoint: a mutation that fails half-way leaves nothing behind, while
-    # the rest of the batch goes on in the same transaction.
-    savepoint = session.begin_nested()
+    # No savepoint per mutation: ``_apply`` raises ``Rejected`` only before
+    # its first write (every check comes before any change), so a rejected
+    # mutation leaves nothing behind, and the rest of the batch goes on in
+    # the same transaction. A savepoint would cost two statements and a
+    # flush per mutation. Any other exception fails the whole request.
     try:
         outcome = _apply(writer, user, client_id, mutation, settings)
     except Rejected as rejection:
-        savepoint.rollback()
         session.add(RejectedMutation(
             client_id=client_id, user_id=user.id, seq=mutation.seq, entity=mutation.entity,
             record_id=mutation.id, base_version=mutation.base_version, hlc=mutation.hlc,
             fields=mutation.fields, errors=rejection.errors,
         ))
-        record = session.get(model_for(mutation.entity), mutation.id)
-        visible = record is not None and in_scope(user, _account_of(session, mutation.entity, record))
+        record = writer.get(model_for(mutation.entity), mutation.id)
+        visible = record is not None and in_scope(user, _account_of(writer, mutation.entity, record))
         return _result(mutation, "rejected", record.version if visible else None,
                        errors=rejection.errors)
-    savepoint.commit()
     extra = {"conflicts": outcome.conflicts} if outcome.conflicts else {}
     return _result(mutation, outcome.status, outcome.version, **extra)
 
 
-def _account_of(session, entity: str, record) -> Account | None:
-    return session.get(Account, account_id_of(entity, record))
+def _account_of(writer: ChangeWriter, entity: str, record) -> Account | None:
+    return writer.get(Account, account_id_of(entity, record))
 
 
 def _check_fields(user: User, mutation: Mutation) -> dict[str, Any]:
@@ -169,12 +214,12 @@ def _apply(writer: ChangeWriter, user: User, client_id: str, mutation: Mutation,
     values = _check_fields(user, mutation)
     entity = mutation.entity
     model = model_for(entity)
-    record = session.get(model, mutation.id, with_for_update=False)
+    record = writer.get(model, mutation.id)
     new = record is None
     if new and mutation.base_version > 0:
         raise Rejected({"base_version": ["No such record; a new record has base_version 0."]})
 
-    account = _resolve_account(session, user, entity, record, values)
+    account = _resolve_account(writer, user, entity, record, values)
     current = field_values(entity, record) if record is not None else {}
     clocks = {
         name: FieldClock(*clock) for name, clock in ((record.field_clocks or {}) if record else {}).items()
@@ -199,13 +244,16 @@ def _apply(writer: ChangeWriter, user: User, client_id: str, mutation: Mutation,
     clocked = tuple(name for name in changes if name in values)
     if entity == "visit":
         _stage(record, after)
-        flags = compute_visit_flags(session, record, account, settings.rules)
+        flags = compute_visit_flags(session, record, account, settings.rules, writer.attempts)
         if flags != (record.flags or []):
             changes["flags"] = flags
     reason = after.get("amendment_reason") if "amendment_reason" in changes else None
     save(writer, entity, record, changes, actor, new=new, clocked=clocked, reason=reason)
+    _refresh_equal_clocks(record, outcome, clocked, mutation.hlc, client_id)
 
     if entity == "visit":
+        if writer.attempts is not None:
+            writer.attempts.update(record)
         sync_promise(writer, record, account, actor)
     elif entity == "payment" and "status" in changes:
         refresh_account_promises(writer, account, actor)
@@ -217,6 +265,21 @@ def _apply(writer: ChangeWriter, user: User, client_id: str, mutation: Mutation,
     if status == "applied" and not new and _moved_on_since(clocks, mutation.base_version, client_id):
         status = "merged"
     return Applied(status, record.version, conflicts)
+
+
+def _refresh_equal_clocks(record, outcome, clocked, hlc: str, client_id: str) -> None:
+    """A concurrent write of the value already there, with a newer clock,
+    changes no value (no new version) but moves the field's clock to it, so
+    the next concurrent write is compared with the newest stamp whatever
+    the order the writes arrived in."""
+    names = [d.field for d in outcome.decisions
+             if d.take and d.concurrent and d.rule is None and d.field not in clocked]
+    if not names:
+        return
+    clocks = dict(record.field_clocks or {})
+    for name in names:
+        clocks[name] = [clocks[name][0], hlc, client_id]
+    record.field_clocks = clocks
 
 
 def _stage(record, values: dict[str, Any]) -> None:
@@ -231,7 +294,8 @@ def _moved_on_since(clocks: dict[str, FieldClock], base_version: int, client_id:
     return any(c.version > base_version and c.client_id != client_id for c in clocks.values())
 
 
-def _resolve_account(session, user: User, entity: str, record, values: dict) -> Account | None:
+def _resolve_account(writer: ChangeWriter, user: User, entity: str, record,
+                     values: dict) -> Account | None:
     """The account the mutation touches, checked against the user's scope.
     Unknown and not-assigned answer alike, so ids cannot be probed."""
     if entity == "account":
@@ -241,14 +305,14 @@ def _resolve_account(session, user: User, entity: str, record, values: dict) -> 
             return None
         account = record
     elif record is not None:
-        account = session.get(Account, record.account_id)
+        account = writer.get(Account, record.account_id)
         if "account_id" in values and values["account_id"] != record.account_id:
             if in_scope(user, account):
                 raise Rejected({"account_id": ["Set when the record is created; it never changes."]})
     else:
         if "account_id" not in values:
             raise Rejected({"account_id": ["Missing data for required field."]})
-        account = session.get(Account, values["account_id"])
+        account = writer.get(Account, values["account_id"])
     if not in_scope(user, account):
         raise Rejected({"account_id" if entity != "account" else "id": [NOT_IN_SCOPE]})
     return account
