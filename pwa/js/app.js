@@ -115,7 +115,7 @@ function showUpdateBanner() {
 }
 
 function wireShell() {
-  $('#app-title').textContent = t('app.name');
+  $('#app-title').textContent = document.title = t('app.name');
   $('#update-banner button').addEventListener('click', () => acceptUpdate());
   addEventListener('hashchange', () => render());
   addEventListener('online', refreshStatusOnly);
@@ -130,7 +130,11 @@ function wireShell() {
   on('session-changed', ({ remote }) => {
     if (remote) { forgetCachedSession(); render(); }
   });
-  on('language-changed', () => { $('#app-title').textContent = t('app.name'); showUpdateBanner(); render({ keepScroll: true }); });
+  on('language-changed', () => {
+    $('#app-title').textContent = document.title = t('app.name');
+    showUpdateBanner();
+    render({ keepScroll: true });
+  });
   on('update-available', showUpdateBanner);
 }
 

@@ -64,3 +64,44 @@ def test_screens_in_both_languages(phone, server, screenshots):
     page.goto("/#/sync")
     page.wait_for_selector("[data-testid=sync]")
     shot(page, screenshots, "16-sync-zh-TW")
+
+
+TAPPABLE = ("button, a.btn, .tabbar a, a.back, a.phone, summary, label.choice, label.check, select, "
+            "input:not([type=checkbox]):not([type=radio])")
+
+
+def small_targets(page) -> list[str]:
+    return page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
+        .filter((el) => el.offsetParent !== null)
+        .map((el) => [el, el.getBoundingClientRect()])
+        .filter(([, r]) => r.height < 44 || r.width < 44)
+        .map(([el, r]) => `${el.tagName}.${el.className} ${Math.round(r.width)}x${Math.round(r.height)}`)""", TAPPABLE)
+
+
+@pytest.mark.browser
+def test_touch_targets_and_no_layout_shift(phone, server):
+    page = phone.new_page()
+    login(page, "alice")
+    assert page.locator(TAPPABLE).count() > 10
+    assert small_targets(page) == []
+    # Reload and measure layout shift while IndexedDB opens and the day renders.
+    page.reload()
+    page.wait_for_selector("[data-testid=today]")
+    shift = page.evaluate("""() => new Promise((resolve) => {
+        let total = 0;
+        new PerformanceObserver((list) => { for (const e of list.getEntries()) total += e.value; })
+            .observe({ type: 'layout-shift', buffered: true });
+        setTimeout(() => resolve(total), 800);
+    })""")
+    assert shift < 0.1, f"cumulative layout shift {shift}"
+    page.click("li.stop-planned [data-testid=open-visit]")
+    assert small_targets(page) == []
+    page.click("[data-testid=check-in]")
+    page.wait_for_selector("form.outcome")
+    page.check("input[name=met][value=other_person]")
+    page.select_option("#f-result", "promise_to_pay")
+    page.check("#f-paid")
+    assert small_targets(page) == []
+    page.goto("/#/sync")
+    page.wait_for_selector("[data-testid=sync]")
+    assert small_targets(page) == []

@@ -17,7 +17,7 @@ export function syncBadge(recordState) {
 export function warningList(keys) {
   if (!keys?.length) return null;
   return h('ul', { class: 'warnings', 'aria-label': t('warnings.title') },
-    keys.map((key) => h('li', { class: 'warning', 'data-warning': key }, '⚠ ', t(`warning.${key}`))));
+    keys.map((key) => h('li', { class: 'warning', 'data-warning': key }, '⚠ ', tv('warning', key))));
 }
 
 export function money(minor, account) {
