@@ -201,7 +201,10 @@ export default {
     empty_value: '(empty)',
     seen: 'Seen',
   },
-  change: { visit: 'Visit', payment: 'Payment', account: 'Account', promise: 'Promise' },
+  change: {
+    new: 'New visit', check_in: 'Check-in', outcome: 'Visit record', cancel: 'Cancelled visit',
+    edit: 'Visit change', payment: 'Money received', account: 'Account change',
+  },
   storage: {
     title: 'Storage on this phone',
     persisted: 'The browser has promised to keep this app’s data.',

@@ -196,7 +196,10 @@ export default {
     empty_value: '（空白）',
     seen: '已讀',
   },
-  change: { visit: '外訪', payment: '收款', account: '帳戶', promise: '承諾' },
+  change: {
+    new: '新增外訪', check_in: '報到', outcome: '外訪紀錄', cancel: '取消外訪',
+    edit: '修改外訪', payment: '收款', account: '修改帳戶',
+  },
   storage: {
     title: '手機儲存空間',
     persisted: '瀏覽器已承諾保留本應用程式的資料。',

@@ -45,12 +45,12 @@ export async function planFormView({ snapshot, params, session, navigate }) {
       if (parseInstant(existing.scheduled_at)?.getTime() !== instant.getTime()) fields.scheduled_at = scheduledAt;
       if ((existing.plan_notes || '') !== notes) fields.plan_notes = notes;
       if (Object.keys(fields).length === 0) { navigate(`#/visit/${existing.id}`); return; }
-      change = { entity: 'visit', id: existing.id, fields, summary: { kind: 'plan_edit', account: account.customer_name } };
+      change = { entity: 'visit', id: existing.id, fields, summary: { account: account.customer_name } };
     } else {
       change = {
         entity: 'visit', id: uuid(),
         fields: { account_id: account.id, collector_id: session.user.id, scheduled_at: scheduledAt, status: 'planned', ...(notes ? { plan_notes: notes } : {}) },
-        summary: { kind: 'plan_new', account: account.customer_name },
+        summary: { account: account.customer_name },
       };
     }
     await recordChanges(session, [change]);

@@ -25,9 +25,18 @@ function shown(value) {
   return String(value);
 }
 
+/** What kind of change an entry is, read from the fields it carries. */
+function kindOf({ entity, fields }) {
+  if (entity !== 'visit') return entity;
+  if (fields.status === 'done') return 'outcome';
+  if (fields.account_id) return 'new';
+  if (fields.arrived_at) return 'check_in';
+  return fields.status === 'cancelled' ? 'cancel' : 'edit';
+}
+
 export function describeEntry(entry) {
   const s = entry.summary || {};
-  const what = t(`change.${entry.entity}`);
+  const what = t(`change.${kindOf(entry)}`);
   const name = s.account ? ` — ${s.account}` : '';
   return `${what}${name} (#${entry.seq})`;
 }

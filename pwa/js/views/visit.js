@@ -81,7 +81,7 @@ function beforeVisit(ctx, visit, account) {
     } else {
       await setValue('meta', `draft:${visit.id}`, { notes: t('visit.no_position_note', { reason: t(`geo.${pos.reason}`) }) });
     }
-    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields, summary: { kind: 'check_in', account: account?.customer_name } }]);
+    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields, summary: { account: account?.customer_name } }]);
     emit('data-changed', {}, { broadcast: true });
     ctx.rerender();
   });
@@ -89,7 +89,7 @@ function beforeVisit(ctx, visit, account) {
   const cancelButton = h('button', { class: 'btn btn-secondary', type: 'button', 'data-testid': 'cancel-visit' }, t('visit.cancel'));
   cancelButton.addEventListener('click', async () => {
     if (!confirm(t('visit.cancel_confirm'))) return;
-    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields: { status: 'cancelled' }, summary: { kind: 'cancel', account: account?.customer_name } }]);
+    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields: { status: 'cancelled' }, summary: { account: account?.customer_name } }]);
     ctx.navigate('#/today');
   });
 
