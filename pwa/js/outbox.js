@@ -6,6 +6,7 @@
 import { transact, req, RECORD_STORES, outboxRange } from './db.js';
 import * as hlc from './hlc.js';
 import { isoLocal } from './time.js';
+import { emit } from './events.js';
 
 const OUTBOX_AND_RECORDS = ['outbox', ...Object.values(RECORD_STORES)];
 
@@ -15,10 +16,10 @@ const OUTBOX_AND_RECORDS = ['outbox', ...Object.values(RECORD_STORES)];
  * Seqs and HLCs are allocated inside the transaction, so two tabs writing at
  * once still get distinct, gap-free seqs (IndexedDB serialises the writers).
  */
-export function recordChanges(session, changes) {
+export async function recordChanges(session, changes) {
   const clientId = session.client_id;
   const names = ['device', ...OUTBOX_AND_RECORDS];
-  return transact(names, 'readwrite', async (s) => {
+  const entries = await transact(names, 'readwrite', async (s) => {
     let seq = (await req(s.device.get(`seq:${clientId}`)))?.value || 0;
     let clock = (await req(s.device.get(`hlc:${clientId}`)))?.value || null;
     const entries = [];
@@ -46,6 +47,8 @@ export function recordChanges(session, changes) {
     await req(s.device.put({ key: `hlc:${clientId}`, value: clock }));
     return entries;
   });
+  emit('outbox-changed'); // committed: sync.js sends it as soon as it can
+  return entries;
 }
 
 /**

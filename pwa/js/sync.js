@@ -12,7 +12,7 @@ import { currentSession, markTokenRejected } from './session.js';
 import { rebuildRecord } from './outbox.js';
 import * as hlc from './hlc.js';
 import { isoLocal, dateInZone } from './time.js';
-import { emit } from './events.js';
+import { emit, on } from './events.js';
 
 const LOCK_NAME = 'fieldvisit-sync';
 const PERIOD_MS = 60_000;
@@ -303,6 +303,13 @@ export function startAutoSync() {
   started = true;
   addEventListener('online', () => { state.failures = 0; syncNow({ reason: 'online' }); });
   addEventListener('offline', () => setState({}));
+  // A new record leaves the phone within seconds when there is a connection:
+  // the phone should hold the only copy no longer than it must.
+  let soon = null;
+  on('outbox-changed', () => {
+    clearTimeout(soon);
+    soon = setTimeout(() => syncNow({ reason: 'change' }), 1500);
+  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && Date.now() - state.lastAttemptAt > 10_000) {
       syncNow({ reason: 'visible' });
