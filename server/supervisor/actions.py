@@ -228,7 +228,7 @@ def preview_import(session, text: str) -> ImportPreview:
     refs = [r["ref"] for r in report.rows if r.get("ref")]
     known = set(session.scalars(select(Account.ref).where(Account.ref.in_(refs)))) if refs else set()
     ids = {r["assigned_collector_id"] for r in report.rows if r.get("assigned_collector_id")}
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids)))) if ids else {}
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
     rows = [{**row, "action": "update" if row.get("ref") in known else "create",
              "collector_name": names.get(row.get("assigned_collector_id"), "")}
             for row in report.rows]

@@ -30,8 +30,8 @@ class BarChart:
         return 6
 
 
-def bar_chart(items: list[tuple[str, float, str, bool]], width: int = 440,
-              label_w: int = 96, text_w: int = 150, row_h: int = 26) -> BarChart:
+def bar_chart(items: list[tuple[str, float, str, bool]], width: int = 380,
+              label_w: int = 96, text_w: int = 128, row_h: int = 24) -> BarChart:
     """``items``: (label, value, text shown beside the bar, highlighted)."""
     plot_w = width - label_w - text_w
     top = max((value for _, value, _, _ in items), default=0) or 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -47,11 +47,12 @@ class PaymentReviewForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    collector = SelectField(choices=[], validate_choice=True)
+    # The page offers a list; the action checks the id names an active collector.
+    collector = StringField(validators=[Optional(), Length(max=36)])
 
 
 class EscalateForm(FlaskForm):
-    level = SelectField(choices=[("agency", "agency"), ("legal", "legal")])
+    level = StringField(validators=[AnyOf(("agency", "legal"))])
 
 
 class ImportUploadForm(FlaskForm):

@@ -5,7 +5,8 @@ through the real sync API, as phones would."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -48,7 +49,7 @@ def iso(moment: datetime) -> str:
 
 def done_visit_fields(account_id: str, arrived: datetime, **extra) -> dict:
     fields = {
-        "account_id": account_id, "scheduled_at": iso(arrived - timedelta(minutes=5)),
+        "account_id": account_id, "scheduled_at": iso(arrived + timedelta(minutes=5)),
         "status": "done", "arrived_at": iso(arrived), "met": "original_contact",
         "result": "refused", "conduct_confirmed": True,
         "checkin_lat": 25.040, "checkin_lon": 121.510, "checkin_accuracy_m": 12.0,
@@ -62,6 +63,16 @@ def record_visit(phone, account_id: str, arrived: datetime, **extra) -> str:
     result = phone.write("visit", visit_id, done_visit_fields(account_id, arrived, **extra))
     assert result["status"] == "applied", result
     return visit_id
+
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def taipei(days_ago: int, hour: int, minute: int = 0) -> datetime:
+    """A moment ``days_ago`` days before today, on Taipei's wall clock (the
+    test accounts' zone, and so the pages' zone)."""
+    day = datetime.now(TAIPEI).date() - timedelta(days=days_ago)
+    return datetime.combine(day, time(hour, minute), tzinfo=TAIPEI)
 
 
 def csrf_token(page) -> str:

@@ -104,6 +104,7 @@ class VisitDetail:
     payments: list[Payment]
     promise: Promise | None
     checkin: CheckinMap | None
+    people: dict[str, User]  # users named in the history, by id
 
 
 def visit_detail(session, visit_id: str, geofence_m: int) -> VisitDetail | None:
@@ -111,11 +112,13 @@ def visit_detail(session, visit_id: str, geofence_m: int) -> VisitDetail | None:
     if visit is None:
         return None
     account = session.get(Account, visit.account_id)
+    history = record_history(session, "visit", visit.id)
+    named = {h.entry.changes.get("collector_id") for h in history}
     return VisitDetail(
         visit=visit,
         account=account,
         collector=session.get(User, visit.collector_id) if visit.collector_id else None,
-        history=record_history(session, "visit", visit.id),
+        history=history,
         conflicts=session.scalars(
             select(Conflict).where(Conflict.entity == "visit", Conflict.record_id == visit.id)
             .order_by(Conflict.created_at)).all(),
@@ -124,4 +127,5 @@ def visit_detail(session, visit_id: str, geofence_m: int) -> VisitDetail | None:
             .order_by(Payment.collected_at)).all(),
         promise=session.get(Promise, promise_id_for(visit.id)),
         checkin=checkin_map(visit, account, geofence_m),
+        people=users_by_id(session, named),
     )

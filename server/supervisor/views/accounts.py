@@ -23,12 +23,6 @@ from ..queries.accounts import UNASSIGNED, AccountFilter, account_detail, accoun
 from . import page_number
 
 
-def _assign_form(people) -> AssignForm:
-    form = AssignForm()
-    form.collector.choices = [("", "")] + [(u.id, u.name) for u in people]
-    return form
-
-
 @supervisor.get("/accounts")
 def accounts():
     f = AccountFilter.from_args(request.args)
@@ -44,8 +38,7 @@ def account(account_id: str):
     if detail is None:
         abort(404)
     people = collectors(db.session)
-    assign = _assign_form(people)
-    assign.collector.data = detail.account.assigned_collector_id or ""
+    assign = AssignForm()
     escalate = EscalateForm()
     suggestion = (detail.extras.get("escalation") or {}).get("suggest")
     if suggestion:
@@ -66,7 +59,7 @@ def _refused(exc: Refused):
 
 @supervisor.post("/accounts/<account_id>/assign")
 def assign(account_id: str):
-    form = _assign_form(collectors(db.session))
+    form = AssignForm()
     if form.validate_on_submit():
         try:
             assign_account(db.session, account_id, form.collector.data or None, current_user.id)

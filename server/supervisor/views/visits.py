@@ -20,7 +20,8 @@ from . import page_number
 def visits():
     zone = formatting.display_zone()
     f = VisitFilter.from_args(request.args)
-    page = visit_page(db.session, f, zone, page_number())
+    page = visit_page(db.session, f, zone, page_number(),
+                      current_app.config.get("SUPERVISOR_PER_PAGE", 50))
     return render_template(
         "supervisor/visits.html", f=f, page=page, collectors=collectors(db.session),
         results=VISIT_RESULTS, flags=VISIT_FLAGS, statuses=VISIT_STATUSES, sorts=SORTS)

@@ -1,0 +1,58 @@
+"""Every text the pages show exists in both languages."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from server.supervisor import catalog_zh, i18n
+from server.supervisor.catalog_zh import ZH
+
+from .strings import all_texts
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def test_every_text_has_its_traditional_chinese():
+    missing = sorted(t for t in all_texts() if t not in ZH)
+    assert not missing, "add to server/supervisor/catalog_zh.py: " + repr(missing)
+
+
+def test_the_texts_are_found():
+    # The collector itself works: a few known texts from each source.
+    texts = all_texts()
+    assert {"Visit log", "Conflict resolved. The phones receive the chosen value at their next sync.",
+            "Choose which value to keep.", "Paid in full", "Reason for amendment",
+            "Wrong user name or password."} <= texts
+
+
+def test_translations_keep_their_placeholders_and_are_chinese():
+    for english, chinese in ZH.items():
+        assert set(PLACEHOLDER.findall(english)) == set(PLACEHOLDER.findall(chinese)), english
+        assert chinese.strip() and chinese != english, english
+
+
+def test_no_text_is_translated_twice():
+    tree = ast.parse(Path(catalog_zh.__file__).read_text(encoding="utf-8"))
+    keys = [k.value for node in ast.walk(tree) if isinstance(node, ast.Dict) for k in node.keys]
+    assert [k for k, n in Counter(keys).items() if n > 1] == []
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("zh-TW,zh;q=0.9", "zh-Hant"), ("zh-Hant", "zh-Hant"), ("zh-HK", "zh-Hant"),
+    ("en-GB,en;q=0.8", "en"), ("fr-FR,zh-TW;q=0.5", "zh-Hant"), ("fr", "en"), ("", "en"),
+])
+def test_language_from_accept_language(sqlite_app, header, expected):
+    with sqlite_app.test_request_context(headers={"Accept-Language": header}):
+        assert i18n.pick_language() == expected
+
+
+def test_translate_and_labels():
+    assert i18n.translate("{n} visits", "zh-Hant", n=3) == "3 筆外訪"
+    assert i18n.translate("{n} visits", "en", n=3) == "3 visits"
+    assert i18n.label("flag", "far_from_site", "zh-Hant") == "離現場太遠"
+    assert i18n.label("result", "something_new", "en") == "something_new"
