@@ -1,10 +1,7 @@
-// Service worker: the app shell, cached under a versioned name, served cache
-// first so the app opens with no network at all. /api/ calls, other origins
-// and every non-GET request go straight to the network — records never live
-// in this cache (they are in IndexedDB), so an update cannot lose them.
-//
-// A new version installs in the background and waits; the page offers
-// "new version — reload" and sends SKIP_WAITING when the collector accepts.
+// Service worker: the app shell under a versioned cache, served cache first so
+// the app opens with no network. /api/, other origins and non-GET requests go
+// to the network; records live in IndexedDB, never here, so an update cannot
+// lose them. A new version waits until the collector accepts the reload.
 
 const VERSION = '1.0.0'; // keep equal to js/version.js; bump on every shell change
 const SHELL_CACHE = `fieldvisit-shell-${VERSION}`;

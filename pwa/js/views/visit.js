@@ -1,7 +1,6 @@
-// One visit: before it (check in), during it (the outcome form) and after it
-// (the record as kept). The form only offers combinations the server accepts
-// (PROTOCOL "Entities and fields"), and a half-filled form survives the
-// phone killing the tab: it is saved as a draft on every change.
+// One visit: check in, the outcome form, then the record as kept. The form
+// offers only combinations the server accepts (PROTOCOL "Entities and
+// fields"), and is saved as a draft on every change, so a killed tab loses nothing.
 
 import { h } from '../dom.js';
 import { t, tv, formatDateTime, formatDay, formatNumber } from '../i18n.js';
