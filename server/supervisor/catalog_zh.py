@@ -66,7 +66,7 @@ ZH: dict[str, str] = {
         "自 {day} 起完成外訪 {done} 次，其中 {flagged} 次至少有一項警示。",
     "Promises to pay": "還款承諾",
     "of the promises that have come due were kept ({kept} kept, {broken} broken).":
-        "已到期的承諾有兌現（兌現 {kept} 筆，跳票 {broken} 筆）。",
+        "的到期承諾已兌現（兌現 {kept} 筆，跳票 {broken} 筆）。",
     "No promise has come due yet.": "尚無到期的承諾。",
     "{n} pending": "{n} 筆待兌現",
     "{n} broken": "{n} 筆跳票",

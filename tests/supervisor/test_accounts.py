@@ -10,7 +10,6 @@ from webtest import Upload
 
 from server.extensions import db
 from server.models import Account, Visit
-
 from tests.helpers import latest
 
 from .conftest import csrf_token, new_id, record_visit, taipei
