@@ -38,23 +38,26 @@ def run_in_transaction(work: Callable, attempts: int = MAX_ATTEMPTS):
     client_id racing to insert it)."""
     session = db.session
     integrity_retried = False
-    for attempt in range(1, attempts + 1):
+    attempt = 0  # transient failures so far; the one race retry is not counted
+    while True:
         try:
             result = work(session)
             session.commit()
             return result
         except IntegrityError:
+            # Its own budget: a race lost on the last transient attempt
+            # must be retried, not fall out of the loop as a 500.
             session.rollback()
             if integrity_retried:
                 raise
             integrity_retried = True
         except DBAPIError as exc:
             session.rollback()
-            if not is_transient(exc) or attempt == attempts:
+            attempt += 1
+            if not is_transient(exc) or attempt >= attempts:
                 raise
             log.warning("transient database failure, retrying (attempt %d)", attempt)
             time.sleep(min(0.05 * 2**attempt, 1.0) * random.random())
         except BaseException:
             session.rollback()
             raise
-    raise RuntimeError("unreachable")
