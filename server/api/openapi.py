@@ -158,11 +158,11 @@ def openapi_document(body_limit: int) -> dict:
                     "type": "object", "additionalProperties": False,
                     "required": ["seq", "hlc", "entity", "id", "base_version", "fields"],
                     "properties": {
-                        "seq": {"type": "integer", "minimum": 1},
+                        "seq": {"type": "integer", "minimum": 1, "maximum": 2**62},
                         "hlc": HLC,
                         "entity": _enum(("account", "visit", "payment", "promise")),
                         "id": UUID,
-                        "base_version": {"type": "integer", "minimum": 0},
+                        "base_version": {"type": "integer", "minimum": 0, "maximum": 2**31},
                         "fields": {"type": "object", "description":
                                    "Only the fields this mutation changes; see the entity schemas "
                                    "for names and types. Field-level problems give a `rejected` "
@@ -288,7 +288,8 @@ def openapi_document(body_limit: int) -> dict:
                 "operationId": "pull", "summary": "Changes after a cursor, in commit order.",
                 "security": [{"bearer": []}],
                 "parameters": [
-                    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "cursor", "in": "query", "required": False,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 1000}},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 500}},
                 ],
@@ -311,7 +312,9 @@ def openapi_document(body_limit: int) -> dict:
                 "security": [{"bearer": []}],
                 "parameters": [
                     {"name": "date", "in": "query", "required": True, "schema": DATE},
-                    {"name": "collector", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "collector", "in": "query", "required": False,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                     "description": "A collector's username; required for a supervisor (400 without it)."},
                 ],
                 "responses": {"200": _json("Plan"), **ERRORS_AUTH,
                               "400": _error("Bad date or parameter."),
