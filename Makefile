@@ -28,13 +28,15 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # Debian's Chromium for the browser tests (Playwright drives it through
-# executable_path; it never downloads a browser of its own).
+# executable_path; it never downloads a browser of its own), and a CJK font
+# so the Traditional Chinese screens render in screenshots.
 chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/truetype/wqy ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
 		apt-get update -q >/dev/null && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; \
-	else echo "chromium is missing: run 'sudo apt-get install -y --no-install-recommends chromium'"; fi
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			chromium fonts-wqy-microhei >/dev/null; \
+	else echo "chromium is missing: run 'sudo apt-get install -y --no-install-recommends chromium fonts-wqy-microhei'"; fi
 
 run: install
 	$(FLASK) init-db

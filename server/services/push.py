@@ -161,6 +161,12 @@ def _apply_one(writer: ChangeWriter, user: User, client_id: str, mutation: Mutat
         ))
         record = writer.get(model_for(mutation.entity), mutation.id)
         visible = record is not None and in_scope(user, _account_of(writer, mutation.entity, record))
+        if visible:
+            # The phone shows its refused edit until the server's copy
+            # comes back; send that copy again rather than waiting for the
+            # record's next change.
+            writer.publish(mutation.entity, record.id, account_id_of(mutation.entity, record),
+                           record.version)
         return _result(mutation, "rejected", record.version if visible else None,
                        errors=rejection.errors)
     extra = {"conflicts": outcome.conflicts} if outcome.conflicts else {}
@@ -255,6 +261,10 @@ def _apply(writer: ChangeWriter, user: User, client_id: str, mutation: Mutation,
         if writer.attempts is not None:
             writer.attempts.update(record)
         sync_promise(writer, record, account, actor)
+        if record.status == "done" and {"status", "arrived_at", "result", "redirected_to"} & changes.keys():
+            # attempts_recent, alerts and escalation of the account follow
+            # from its visits: send it again (same version) to re-rank it.
+            writer.publish("account", account.id, account.id, account.version)
     elif entity == "payment" and "status" in changes:
         refresh_account_promises(writer, account, actor)
     elif entity == "account" and "assigned_collector_id" in changes and not new:

@@ -146,3 +146,25 @@ def test_pull_is_gzipped_when_accepted(app, world):
     assert json.loads(gzip.decompress(response.data))["changes"]
     plain = client.get("/api/v1/sync/pull", headers=sup.headers)
     assert "Content-Encoding" not in plain.headers and plain.json["changes"]
+
+
+def test_a_refused_edit_sends_the_servers_copy_again(world):
+    alice = world.phone("alice")
+    visit = new_id()
+    alice.write("visit", visit, {"account_id": world.accounts["A-1"], "plan_notes": "kept"})
+    alice.pull_all()
+    refused = alice.write("visit", visit, {"status": "done"}, 1)  # no outcome: refused
+    assert refused["status"] == "rejected"
+    again = [c for c in alice.pull_all() if c["id"] == visit]
+    assert [(c["version"], c["data"]["status"]) for c in again] == [(1, "planned")]
+
+
+def test_a_done_visit_sends_its_account_again_with_fresh_counts(world):
+    alice = world.phone("alice")
+    alice.pull_all()
+    alice.write("visit", new_id(), {
+        "account_id": world.accounts["A-1"], "status": "done", "arrived_at": "2026-11-30T09:50:00+08:00",
+        "met": "original_contact", "result": "refused", "conduct_confirmed": True})
+    accounts = [c for c in alice.pull_all() if c["entity"] == "account"]
+    assert [c["id"] for c in accounts] == [world.accounts["A-1"]]
+    assert accounts[0]["version"] == 1  # same version, fresh computed fields
