@@ -53,6 +53,10 @@ def test_wrong_password_is_refused_and_counted(world, web):
     assert "Wrong user name or password." in page
     sign_in(web, "nobody", "wrong", status=401)
     web.get("/supervisor/", status=302)
+    for _ in range(4):
+        sign_in(web, "sup", "wrong", status=401)
+    # Five failures: even the right password waits now.
+    assert "Too many failed attempts" in sign_in(web, "sup", status=429)
 
 
 def test_a_collector_cannot_sign_in_here(world, web):
