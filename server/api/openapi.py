@@ -311,7 +311,9 @@ def openapi_document(body_limit: int) -> dict:
                 ),
                 "security": [{"bearer": []}],
                 "parameters": [
-                    {"name": "date", "in": "query", "required": True, "schema": DATE},
+                    {"name": "date", "in": "query", "required": True,
+                     "schema": {**DATE, "pattern": "^(19|2[0-9])[0-9]{2}-"},
+                     "description": "A date from 1900-01-01 to 2999-12-31."},
                     {"name": "collector", "in": "query", "required": False,
                      "schema": {"type": "string", "minLength": 1, "maxLength": 64},
                      "description": "A collector's username; required for a supervisor (400 without it)."},

@@ -1,5 +1,7 @@
 """The day plan (PROTOCOL.md "Day plan"): parse, call the planning service, answer."""
 
+from datetime import date
+
 from flask import current_app, request
 from marshmallow import fields, validate
 
@@ -9,8 +11,14 @@ from .common import current_user, load
 from .schemas import StrictSchema
 
 
+# Planning steps a few hours either side of the day; at the ends of what a
+# datetime holds (year 1, year 9999) that overflowed into a 500.
+PLAN_DATES = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31),
+                            error="The date must be between 1900-01-01 and 2999-12-31.")
+
+
 class PlanQuerySchema(StrictSchema):
-    date = fields.Date(required=True)
+    date = fields.Date(required=True, validate=PLAN_DATES)
     collector = fields.String(validate=validate.Length(min=1, max=64))
 
 
