@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..entities import ENTITIES
 from ..models import RECORD_MODELS, Account, Conflict, Payment, User, Visit, utcnow
@@ -179,7 +179,7 @@ def assign_account(session, account_id: str, collector_id: str | None, superviso
         if collector_id is not None:
             for visit in session.scalars(select(Visit).where(
                     Visit.account_id == account.id, Visit.status == "planned",
-                    Visit.collector_id != collector_id)):
+                    or_(Visit.collector_id.is_(None), Visit.collector_id != collector_id))):
                 save(writer, "visit", visit, {"collector_id": collector_id}, actor)
         publish_reassignment(writer, account, old)
         return account
