@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -132,6 +131,9 @@ def phone(chromium_browser, server):
 
 @pytest.fixture(scope="session")
 def screenshots():
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    # Clear only this suite's own pictures: the supervisor suite keeps its
+    # screenshots in a subfolder of the same artifacts folder.
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
     return SCREENSHOTS
