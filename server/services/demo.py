@@ -74,16 +74,20 @@ def create_demo(session, config, today: datetime | None = None) -> dict:
         for days_ago in sorted(rng.sample(range(2, 27), rng.randint(0, 3)), reverse=True):
             counts["visits"] += 1
             visit, paid = _past_visit(writer, rng, account, collector_actor, config, now, days_ago)
+            kept_at = _promise_kept_at(rng, visit, account, now)
+            if kept_at is not None:
+                # More than half of the promises made are kept, as in life.
+                paid = visit.promise_amount
             if paid:
                 counts["payments"] += 1
                 payment = Payment(id=new_id())
                 save(writer, "payment", payment, {
                     "account_id": account.id, "visit_id": visit.id, "amount": paid,
                     "method": rng.choice(("cash", "transfer", "cheque")),
-                    "collected_at": visit.arrived_at + timedelta(minutes=20),
+                    "collected_at": kept_at or visit.arrived_at + timedelta(minutes=20),
                     "status": "recorded", "collector_id": account.assigned_collector_id,
                 }, collector_actor, new=True)
-                if days_ago > 3:
+                if kept_at is not None or days_ago > 3:
                     sup = Actor(supervisor.id, "server", None, str(server_clock.send()))
                     save(writer, "payment", payment, {"status": "confirmed"}, sup)
         refresh_account_promises(writer, account, Actor(supervisor.id, "server", None,
@@ -91,6 +95,18 @@ def create_demo(session, config, today: datetime | None = None) -> dict:
     _plans(writer, rng, accounts, config, now, counts)
     writer.finish()
     return {"users": [u[0] for u in DEMO_USERS], "accounts": len(accounts), **counts}
+
+
+def _promise_kept_at(rng, visit: Visit, account: Account, now: datetime) -> datetime | None:
+    """When a demo promise whose date has passed was paid, or None."""
+    if visit.result != "promise_to_pay" or rng.random() >= 0.6:
+        return None
+    today = now.astimezone(ZoneInfo(account.timezone)).date()
+    if visit.promise_date >= today:
+        return None
+    days = (visit.promise_date - visit.arrived_at.astimezone(ZoneInfo(account.timezone)).date()).days
+    day = visit.promise_date - timedelta(days=rng.randint(0, max(0, days - 1)))
+    return _local(account, day, time(15, 30))
 
 
 def _local(account: Account, day, at: time) -> datetime:

@@ -61,7 +61,7 @@ ZH: dict[str, str] = {
     "Results": "結果",
     "Money recorded": "登記收款",
     "No collectors yet.": "尚無催收員。",
-    "Rule flags this week": "本週規則警示",
+    "Rule flags, last 7 days": "近 7 天規則警示",
     "Visits made since {day}: {done}, of which {flagged} carry at least one flag.":
         "自 {day} 起完成外訪 {done} 次，其中 {flagged} 次至少有一項警示。",
     "Promises to pay": "還款承諾",

@@ -45,6 +45,6 @@ def test_today_per_collector_flags_promises_and_aging(world, sup):
 def test_the_dashboard_in_chinese(world, sup):
     page = sup.get("/supervisor/", headers={"Accept-Language": "zh-Hant-TW"})
     text = page.html.get_text(" ", strip=True)
-    for words in ("今日催收員", "本週規則警示", "未結案件帳齡", "總覽", "登出"):
+    for words in ("今日催收員", "近 7 天規則警示", "未結案件帳齡", "總覽", "登出"):
         assert words in text
     assert "Collectors today" not in text

@@ -122,7 +122,8 @@ def _aging(session, now: datetime) -> tuple[list[Bucket], str | None]:
 def dashboard(session, zone: ZoneInfo, now: datetime | None = None) -> Dashboard:
     now = now or datetime.now(UTC)
     day = now.astimezone(zone).date()
-    week_start = day - timedelta(days=day.weekday())
+    # A rolling week, so that a Monday morning still shows last week's flags.
+    week_start = day - timedelta(days=6)
     flags, flagged, done = _flags_since(
         session, local_day_bounds(week_start, zone)[0], local_day_bounds(day, zone)[1])
     promises, kept_rate = _promises(session)
