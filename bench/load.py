@@ -396,12 +396,16 @@ def run(args) -> int:
         print(f"provisioned {args.phones} collectors and accounts in "
               f"{time.monotonic() - started:.1f} s on {'PostgreSQL' if database.is_postgres else 'SQLite'}")
         server = ServerProcess(env, workdir, workers=args.workers).start()
+        print(f"{args.phones} phones, {args.concurrency} at a time, gunicorn -w {args.workers}")
         stats = Stats()
         deadline = time.monotonic() + args.time_limit
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             list(pool.map(lambda name: run_phone(server.url, name, stats, deadline), usernames))
         report(stats, time.monotonic() - started)
+        # The figures mean little without the machine's state beside them.
+        print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f} on {} CPUs".format(
+            *os.getloadavg(), os.cpu_count()))
         problems = verify(database, args.phones)
         for problem in problems:
             print(f"MISMATCH {problem}")

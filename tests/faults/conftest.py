@@ -44,6 +44,15 @@ class Deployment:
     def audit_verify(self) -> subprocess.CompletedProcess:
         return flask_run(self.env, "audit", "verify")
 
+    def tracebacks(self) -> list[str]:
+        """Errors the servers logged. A 5xx is a bug, never an answer to a
+        torn request or a crash, so tests expect none."""
+        lines = []
+        for server in self.servers:
+            text = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
+            lines += [line for line in text.splitlines() if "Traceback" in line or "[ERROR]" in line]
+        return lines
+
     def close(self) -> None:
         for server in self.servers:
             server.stop()

@@ -101,3 +101,4 @@ def test_kill_9_while_pushing_applies_everything_exactly_once(deploy, backend):
 
     audit = deployment.audit_verify()
     assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert deployment.tracebacks() == []

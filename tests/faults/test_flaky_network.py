@@ -60,3 +60,4 @@ def test_exactly_once_through_a_flaky_network(deploy):
         assert stats.get(fate, 0) > 0, stats
     assert phone.transport_failures > 0
     assert deployment.audit_verify().returncode == 0
+    assert deployment.tracebacks() == []
