@@ -187,8 +187,10 @@ class ServerProcess:
     """gunicorn in a process group of its own, so that ``kill()`` takes the
     master and every worker at once (``kill -9`` of a whole server)."""
 
-    def __init__(self, env: dict, workdir: Path, workers: int = 2, port: int | None = None):
+    def __init__(self, env: dict, workdir: Path, workers: int = 2, port: int | None = None,
+                 lifetime_s: float = 1800):
         self.env = env
+        self.lifetime_s = lifetime_s
         self.workers = workers
         self.port = port or free_port()
         self.log_path = workdir / f"gunicorn-{self.port}.log"
@@ -200,9 +202,14 @@ class ServerProcess:
 
     def start(self, ready_timeout: float = 60) -> ServerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        command = [_bin("gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+                   "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"]
+        if shutil.which("timeout"):
+            # Bounded even if we are SIGKILLed before our cleanup runs: the
+            # server lives in its own session, so nothing else would stop it.
+            command = ["timeout", "-s", "KILL", str(int(self.lifetime_s)), *command]
         self.proc = subprocess.Popen(
-            [_bin("gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-             "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"],
+            command,
             cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True)
         log.close()
         deadline = time.monotonic() + ready_timeout
@@ -395,7 +402,8 @@ def run(args) -> int:
         env = provision(database, workdir, usernames)
         print(f"provisioned {args.phones} collectors and accounts in "
               f"{time.monotonic() - started:.1f} s on {'PostgreSQL' if database.is_postgres else 'SQLite'}")
-        server = ServerProcess(env, workdir, workers=args.workers).start()
+        server = ServerProcess(env, workdir, workers=args.workers,
+                               lifetime_s=args.time_limit + 300).start()
         print(f"{args.phones} phones, {args.concurrency} at a time, gunicorn -w {args.workers}")
         stats = Stats()
         deadline = time.monotonic() + args.time_limit
