@@ -7,8 +7,10 @@ from sync.hlc import HLC_PATTERN
 
 from ..entities import ENTITIES
 
+# \Z, not $: "$" also matches before a final newline, and "<uuid>\n" was
+# taken as a client_id (then too long for its column on PostgreSQL: 500).
 UUID = validate.Regexp(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z",
     error="Not a lower-case hyphenated UUID.",
 )
 
@@ -18,9 +20,17 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+def storable_text(value: str) -> None:
+    """PostgreSQL text cannot hold NUL, and a lone surrogate (valid JSON,
+    e.g. from an emoji cut in half) cannot be encoded as UTF-8: either
+    reached the database or the password hash and answered 500."""
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValidationError("Contains a NUL character or an unpaired surrogate.")
+
+
 class LoginSchema(StrictSchema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    username = fields.String(required=True, validate=[validate.Length(min=1, max=64), storable_text])
+    password = fields.String(required=True, validate=[validate.Length(min=1, max=1024), storable_text])
 
 
 class MutationSchema(StrictSchema):
