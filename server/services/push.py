@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -154,10 +155,11 @@ def _apply_one(writer: ChangeWriter, user: User, client_id: str, mutation: Mutat
     try:
         outcome = _apply(writer, user, client_id, mutation, settings)
     except Rejected as rejection:
+        errors = _storable(rejection.errors)
         session.add(RejectedMutation(
             client_id=client_id, user_id=user.id, seq=mutation.seq, entity=mutation.entity,
             record_id=mutation.id, base_version=mutation.base_version, hlc=mutation.hlc,
-            fields=mutation.fields, errors=rejection.errors,
+            fields=_storable(mutation.fields), errors=errors,
         ))
         record = writer.get(model_for(mutation.entity), mutation.id)
         visible = record is not None and in_scope(user, _account_of(writer, mutation.entity, record))
@@ -167,8 +169,7 @@ def _apply_one(writer: ChangeWriter, user: User, client_id: str, mutation: Mutat
             # record's next change.
             writer.publish(mutation.entity, record.id, account_id_of(mutation.entity, record),
                            record.version)
-        return _result(mutation, "rejected", record.version if visible else None,
-                       errors=rejection.errors)
+        return _result(mutation, "rejected", record.version if visible else None, errors=errors)
     extra = {"conflicts": outcome.conflicts} if outcome.conflicts else {}
     return _result(mutation, outcome.status, outcome.version, **extra)
 
@@ -194,13 +195,65 @@ def _check_fields(user: User, mutation: Mutation) -> dict[str, Any]:
             errors[name] = [f"A {user.role} may not write this field."]
     if mutation.entity == "promise" and not errors:
         errors["_entity"] = ["Promises are derived by the server from visits; they are read-only."]
+    for name, value in raw.items():
+        if not _storable_text(name) or not _storable_text(value):
+            errors[name] = ["Contains a NUL character or an unpaired surrogate."]
     if errors:
         raise Rejected(errors)
     try:
-        return spec.schema.load(raw, partial=True)
+        values = spec.schema.load(raw, partial=True)
     except ValidationError as exc:
         raise Rejected({k: list(v) if isinstance(v, list) else [str(v)]
                         for k, v in exc.normalized_messages().items()}) from None
+    out_of_range = {name: [f"Out of range: the year must be {MIN_YEAR} to {MAX_YEAR}."]
+                    for name, value in values.items() if not _in_year_range(value)}
+    if out_of_range:
+        raise Rejected(out_of_range)
+    return values
+
+
+# Times near the ends of what a datetime holds overflowed (to UTC, or in
+# the rules' day and week arithmetic) into a 500 that failed the whole
+# batch and so blocked the phone's outbox; no real visit is outside these.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+def _in_year_range(value: Any) -> bool:
+    if isinstance(value, datetime):
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            return False
+    if isinstance(value, date):
+        return MIN_YEAR <= value.year <= MAX_YEAR
+    return True
+
+
+def _storable_text(value: Any) -> bool:
+    """PostgreSQL text holds no NUL, and a lone surrogate (valid JSON, e.g.
+    an emoji cut in half by a client) cannot be encoded as UTF-8: storing
+    either failed with a 500 for the whole batch."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return all(_storable_text(k) and _storable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable_text(v) for v in value)
+    return True
+
+
+def _storable(value: Any) -> Any:
+    """``value`` with NUL and lone surrogates replaced by U+FFFD, so that a
+    rejected mutation can still be kept and reported."""
+    if isinstance(value, str):
+        if _storable_text(value):
+            return value
+        return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in value)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _check_clock(mutation: Mutation, settings: PushSettings) -> None:
