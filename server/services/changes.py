@@ -75,6 +75,19 @@ def _instant(at: datetime) -> str:
 class ChangeWriter:
     def __init__(self, session=None):
         self.session = session or db.session
+        # Feed rows added in this transaction, by (entity, record_id, audience):
+        # a second change to the same record moves its row instead of a
+        # DELETE, which would have to flush everything pending first.
+        self._published: dict[tuple[str, str, str], FeedEntry] = {}
+        # What this transaction knows without asking the database: records
+        # it created or prefetched (held here because the session's identity
+        # map keeps only weak references, and pending records are not in it)
+        # and ids that ``prefetch`` found missing.
+        self._known: dict[tuple[type, str], Any] = {}
+        self._absent: set[tuple[type, str]] = set()
+        # Optional per-transaction caches of derived rules (see
+        # derived.AttemptIndex); None means "query when needed".
+        self.attempts = None
         locked = self.session.execute(
             update(FeedState).where(FeedState.id == 1).values(counter=FeedState.counter)
         )
@@ -84,22 +97,70 @@ class ChangeWriter:
             select(FeedState.counter, FeedState.last_hash).where(FeedState.id == 1)
         ).one()
 
+    def prefetch(self, model, ids) -> None:
+        """Load the records with these ids in one query (into the session's
+        identity map, where ``get`` finds them) and remember which do not
+        exist, so that a batch costs one query instead of one per record."""
+        ids = {i for i in ids if isinstance(i, str)}
+        ids -= {i for (m, i) in self._known if m is model}
+        if not ids:
+            return
+        for record in self.session.scalars(select(model).where(model.id.in_(ids))):
+            self._known[(model, record.id)] = record
+            ids.discard(record.id)
+        self._absent.update((model, i) for i in ids)
+
+    def get(self, model, record_id: str):
+        """``session.get`` that answers from what this transaction knows
+        (records it created, ids known to be missing) without a query."""
+        key = (model, record_id)
+        if key in self._known:
+            return self._known[key]
+        if key in self._absent:
+            return None
+        return self.session.get(model, record_id)
+
+    def known(self, model, record_id: str):
+        """The record if this transaction holds it already, else None."""
+        return self._known.get((model, record_id))
+
+    def created(self, record) -> None:
+        key = (type(record), record.id)
+        self._known[key] = record
+        self._absent.discard(key)
+
     def publish(self, entity: str, record_id: str, account_id: str, version: int,
-                audience: str = "") -> int:
+                audience: str = "", *, new: bool = False) -> int:
         """Move the record's feed row (or a tombstone for ``audience``) to a
-        new position at the end of the feed."""
+        new position at the end of the feed. ``new``: the record did not
+        exist before this transaction, so it has no row to remove."""
         self.counter += 1
-        self.session.execute(
-            delete(FeedEntry).where(
-                FeedEntry.entity == entity,
-                FeedEntry.record_id == record_id,
-                FeedEntry.audience == audience,
-            )
-        )
-        self.session.add(FeedEntry(
+        key = (entity, record_id, audience)
+        entry = self._published.get(key)
+        if entry is not None:
+            entry.position = self.counter
+            entry.version = version
+            entry.account_id = account_id
+            return self.counter
+        if not new:
+            # No autoflush: the rows this transaction added all have other
+            # keys (a repeated key is handled above), so the DELETE cannot
+            # miss a pending row, and flushing here per record would cost a
+            # round trip per change.
+            with self.session.no_autoflush:
+                self.session.execute(
+                    delete(FeedEntry).where(
+                        FeedEntry.entity == entity,
+                        FeedEntry.record_id == record_id,
+                        FeedEntry.audience == audience,
+                    )
+                )
+        entry = FeedEntry(
             position=self.counter, entity=entity, record_id=record_id,
             account_id=account_id, version=version, audience=audience,
-        ))
+        )
+        self.session.add(entry)
+        self._published[key] = entry
         return self.counter
 
     def append_history(self, entity: str, record_id: str, version: int,

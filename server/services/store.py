@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
+
 from ..entities import ENTITIES
-from ..models import utcnow
+from ..models import Account, Visit, utcnow
 from .changes import Actor, ChangeWriter
 from .records import account_id_of
 
@@ -18,6 +20,27 @@ def to_json_value(entity: str, name: str, value: Any) -> Any:
     if field is not None:
         return field.serialize(name, {name: value})
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# The records a new record of each entity points at by foreign key.
+PARENTS = {
+    "visit": (("account_id", Account),),
+    "payment": (("account_id", Account), ("visit_id", Visit)),
+    "promise": (("account_id", Account), ("visit_id", Visit)),
+}
+
+
+def _flush_pending_parents(writer: ChangeWriter, entity: str, record) -> None:
+    """Flush first when a new record points at one this transaction has
+    not written yet. The session flushes only when it must (a batch of
+    visits is one flush), and without relationship() it does not order
+    the INSERTs of different tables by their foreign keys."""
+    for attribute, model in PARENTS.get(entity, ()):
+        parent_id = getattr(record, attribute, None)
+        parent = writer.known(model, parent_id) if parent_id else None
+        if parent is not None and inspect(parent).pending:
+            writer.session.flush()
+            return
 
 
 def save(
@@ -47,11 +70,13 @@ def save(
     record.field_clocks = clocks
     record.updated_at = utcnow()
     if new:
+        _flush_pending_parents(writer, entity, record)
         writer.session.add(record)
+        writer.created(record)
     writer.append_history(
         entity, record.id, record.version,
         {name: to_json_value(entity, name, value) for name, value in changes.items()},
         actor, reason,
     )
-    writer.publish(entity, record.id, account_id_of(entity, record), record.version)
+    writer.publish(entity, record.id, account_id_of(entity, record), record.version, new=new)
     return True
