@@ -67,6 +67,8 @@ def deploy(tmp_path):
     def make(backend: str, usernames: list[str], accounts_per_user: int = 1,
              workers: int = 2) -> Deployment:
         if backend == "postgres" and not PG_ADMIN_URL:
+            if os.environ.get("FIELDVISIT_REQUIRE_POSTGRES") == "1":
+                pytest.fail("FIELDVISIT_REQUIRE_POSTGRES=1 but FIELDVISIT_TEST_POSTGRES_URL is not set")
             pytest.skip("set FIELDVISIT_TEST_POSTGRES_URL to run the PostgreSQL fault tests")
         workdir = tmp_path / f"{backend}-{len(made)}"
         workdir.mkdir()
