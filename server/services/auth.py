@@ -30,10 +30,14 @@ def token_hash(token: str) -> str:
 
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
+    stored = user.password_hash if user is not None and user.active else None
+    # End the read before the deliberately slow hash, so a login never
+    # holds a database transaction (and a pooled connection) open for it.
+    db.session.rollback()
+    if stored is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if check_password_hash(stored, password) else None
 
 
 def issue_token(user: User, ttl: timedelta) -> tuple[str, datetime]:
