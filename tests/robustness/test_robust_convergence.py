@@ -355,3 +355,28 @@ def test_equal_concurrent_value_still_carries_its_newer_clock(seeded):
             db.session.remove()
         assert "b" in lost  # p2's value is kept as a conflict in every order
     assert finals == ["a", "a", "a"]
+
+
+def test_a_no_op_write_with_the_newer_clock_still_wins_in_every_order(seeded):
+    """sup sets status "planned" (what it already is) at t322; p1, not
+    having seen that, sets "missed" at t321. Max clock: "planned", whichever
+    arrives first. It was "missed" when sup's no-op came first: a write
+    that changed no value left no clock, so p1's older write looked
+    sequential."""
+    finals = []
+    for order in (["sup", "p1"], ["p1", "sup"]):
+        _seeded_visit(seeded)
+        writes = {"sup": (BASE_MS + 322, "planned"), "p1": (BASE_MS + 321, "missed")}
+        for name in order:
+            username, client_id = CLIENTS[name]
+            ms, value = writes[name]
+            seeded.web.post_json("/api/v1/sync/push", {"client_id": client_id, "mutations": [
+                {"seq": 1, "hlc": hlc(ms, client_id), "entity": "visit", "id": V1, "base_version": 1,
+                 "fields": {"status": value}}]},
+                headers={"Authorization": f"Bearer {seeded.tokens[username]}"})
+        with seeded.app.app_context():
+            finals.append(db.session.get(Visit, V1).status)
+            lost = set(db.session.scalars(select(Conflict.lost_value)))
+            db.session.remove()
+        assert "missed" in lost, order
+    assert finals == ["planned", "planned"]
