@@ -307,8 +307,8 @@ def _apply(writer: ChangeWriter, user: User, client_id: str, mutation: Mutation,
         if flags != (record.flags or []):
             changes["flags"] = flags
     reason = after.get("amendment_reason") if "amendment_reason" in changes else None
-    save(writer, entity, record, changes, actor, new=new, clocked=clocked, reason=reason)
-    _refresh_equal_clocks(record, outcome, clocked, mutation.hlc, client_id)
+    saved = save(writer, entity, record, changes, actor, new=new, clocked=clocked, reason=reason)
+    _refresh_equal_clocks(record, outcome, clocked, mutation.hlc, client_id, saved)
 
     if entity == "visit":
         if writer.attempts is not None:
@@ -330,18 +330,21 @@ def _apply(writer: ChangeWriter, user: User, client_id: str, mutation: Mutation,
     return Applied(status, record.version, conflicts)
 
 
-def _refresh_equal_clocks(record, outcome, clocked, hlc: str, client_id: str) -> None:
-    """A concurrent write of the value already there, with a newer clock,
-    changes no value (no new version) but moves the field's clock to it, so
-    the next concurrent write is compared with the newest stamp whatever
-    the order the writes arrived in."""
-    names = [d.field for d in outcome.decisions
-             if d.take and d.concurrent and d.rule is None and d.field not in clocked]
+def _refresh_equal_clocks(record, outcome, clocked, hlc: str, client_id: str, saved: bool) -> None:
+    """A taken write of the value already there changes nothing, yet it is
+    a write: its clock must be remembered, or a concurrent write with an
+    older clock arriving next looks sequential (or wins) and the result
+    depends on arrival order. The field's clock moves to it, at this
+    mutation's version, or one past the record's when nothing else changed
+    (no new version is made for a no-op), so any writer who had not seen
+    this one is treated as concurrent and the clocks decide."""
+    names = [d.field for d in outcome.decisions if d.take and d.field not in clocked]
     if not names:
         return
+    version = record.version if saved else record.version + 1
     clocks = dict(record.field_clocks or {})
     for name in names:
-        clocks[name] = [clocks[name][0], hlc, client_id]
+        clocks[name] = [version, hlc, client_id]
     record.field_clocks = clocks
 
 
