@@ -59,7 +59,7 @@ def _money(**kw):
 
 
 _uuid = validate.Regexp(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z",
     error="Not a lower-case hyphenated UUID.",
 )
 LAT = validate.Range(min=-90, max=90)
@@ -81,7 +81,7 @@ class AccountSchema(Schema):
     lat = fields.Float(allow_none=True, validate=LAT, allow_nan=False)
     lon = fields.Float(allow_none=True, validate=LON, allow_nan=False)
     timezone = fields.String(validate=_valid_timezone)
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}\Z"))
     principal = _money()
     amount_due = _money()
     due_since = fields.Date(allow_none=True)

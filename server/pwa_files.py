@@ -2,12 +2,22 @@
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, request, send_from_directory
-from werkzeug.exceptions import MethodNotAllowed
+from flask import Blueprint, abort, send_from_directory
+from werkzeug.routing import PathConverter
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 pwa = Blueprint("pwa", __name__)
+
+
+class AppFileConverter(PathConverter):
+    """Any path except under ``api/``: the API's own routes then answer 404
+    and 405 (with a true ``Allow``) instead of this catch-all."""
+
+    regex = r"(?!api/)[^/].*?"
+
+
+pwa.record_once(lambda state: state.app.url_map.converters.setdefault("appfile", AppFileConverter))
 
 
 @pwa.get("/")
@@ -15,20 +25,9 @@ def index():
     return _send("index.html")
 
 
-@pwa.get("/<path:filename>")
+@pwa.get("/<appfile:filename>")
 def asset(filename: str):
-    if filename.startswith("api/"):
-        _api_method_not_allowed()
     return _send(filename)
-
-
-def _api_method_not_allowed() -> None:
-    """A GET of an API path that only takes POST would otherwise land in
-    this catch-all and answer 404; the truth is 405."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    methods = set(adapter.allowed_methods()) - {"GET", "HEAD", "OPTIONS"}
-    if methods:
-        raise MethodNotAllowed(valid_methods=sorted(methods))
 
 
 def _send(filename: str):

@@ -142,3 +142,16 @@ def test_openapi_document_is_public_and_describes_every_api_route(app, web):
     documented = set(doc["paths"])
     routes = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1")}
     assert routes - {"/api/v1/health"} <= documented
+
+
+def test_api_404_and_405_are_true(world):
+    response = world.web.post("/api/v1/nope", "{}", headers={"Content-Type": "application/json"},
+                              status=404, expect_errors=True)
+    assert_error_shape(response, 404)
+    response = world.web.get("/api/v1/sync/push", status=405, expect_errors=True)
+    assert "GET" not in response.headers["Allow"] and "POST" in response.headers["Allow"]
+
+
+def test_app_files_are_still_served(world):
+    assert world.web.get("/sw.js").status_int == 200
+    world.web.get("/no-such-file.js", status=404)
