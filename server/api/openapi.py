@@ -14,6 +14,8 @@ UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 HLC = {"type": "string", "pattern": "^[0-9]{13}:[0-9a-f]{4}:[A-Za-z0-9-]{1,64}$"}
 TIME = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
+# Text a database can store: no NUL, no unpaired surrogate.
+STORABLE_TEXT = "^[^\\u0000\\ud800-\\udfff]*$"
 MONEY = {"type": "integer", "minimum": 0, "description": "Minor units of the account's currency."}
 
 
@@ -149,8 +151,11 @@ def openapi_document(body_limit: int) -> dict:
                                         "role": _enum(("collector", "supervisor"))}},
                 "LoginRequest": {"type": "object", "required": ["username", "password"],
                                  "additionalProperties": False,
-                                 "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64},
-                                                "password": {"type": "string", "minLength": 1, "maxLength": 1024}}},
+                                 "description": "Neither may hold NUL or an unpaired surrogate (400).",
+                                 "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64,
+                                                             "pattern": STORABLE_TEXT},
+                                                "password": {"type": "string", "minLength": 1, "maxLength": 1024,
+                                                             "pattern": STORABLE_TEXT}}},
                 "LoginResponse": {"type": "object", "required": ["token", "expires_at", "user"],
                                   "properties": {"token": {"type": "string"}, "expires_at": TIME,
                                                  "user": {"$ref": "#/components/schemas/User"}}},
