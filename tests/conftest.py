@@ -24,6 +24,10 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
 PG_ADMIN_URL = os.environ.get("FIELDVISIT_TEST_POSTGRES_URL")
 REQUIRE_PG = os.environ.get("FIELDVISIT_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgres"]
@@ -116,3 +120,18 @@ def web(app):
 def world(app, web):
     """Users and accounts most API tests start from."""
     return World.create(app, web)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """Debian's Chromium, driven by Playwright's sync API. One for the whole
+    run: a second ``sync_playwright()`` while the first is open fails
+    ("Sync API inside the asyncio loop"), so every browser test shares it."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

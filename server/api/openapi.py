@@ -6,8 +6,14 @@ Where PROTOCOL.md is silent this document records the choice made, in the
 from __future__ import annotations
 
 from ..entities import (
-    ACCOUNT_STATUSES, DELINQUENCY_REASONS, MET_VALUES, PAYMENT_METHODS, PAYMENT_STATUSES,
-    PROMISE_STATUSES, VISIT_RESULTS, VISIT_STATUSES,
+    ACCOUNT_STATUSES,
+    DELINQUENCY_REASONS,
+    MET_VALUES,
+    PAYMENT_METHODS,
+    PAYMENT_STATUSES,
+    PROMISE_STATUSES,
+    VISIT_RESULTS,
+    VISIT_STATUSES,
 )
 
 UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}

@@ -10,7 +10,6 @@ from ..services.planning import collector_for_plan, day_plan
 from .common import current_user, load
 from .schemas import StrictSchema
 
-
 # Planning steps a few hours either side of the day; at the ends of what a
 # datetime holds (year 1, year 9999) that overflowed into a 500.
 PLAN_DATES = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31),

@@ -19,16 +19,10 @@ from server.extensions import db
 from server.services.changes import ensure_feed_state
 from server.services.demo import DEMO_PASSWORD, create_demo
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "supervisor"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -52,18 +46,11 @@ def live_server(tmp_path):
         db.engine.dispose()
 
 
-def test_dashboard_and_visit_log_at_desktop_and_phone_widths(live_server):
-    from playwright.sync_api import sync_playwright
-
+def test_dashboard_and_visit_log_at_desktop_and_phone_widths(live_server, chromium_browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            for name, viewport in VIEWPORTS.items():
-                for lang in ("en", "zh-Hant"):
-                    _visit_pages(browser, live_server, name, viewport, lang)
-        finally:
-            browser.close()
+    for name, viewport in VIEWPORTS.items():
+        for lang in ("en", "zh-Hant"):
+            _visit_pages(chromium_browser, live_server, name, viewport, lang)
 
 
 def _visit_pages(browser, base, name, viewport, lang):
