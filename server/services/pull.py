@@ -17,7 +17,7 @@ from ..models import Account, FeedEntry, FeedState, User, utcnow
 from ..rules.config import RulesConfig
 from .clock import server_clock
 from .computed import account_extras
-from .records import model_for, to_wire
+from .records import wire_serializer
 
 CURSOR_VERSION = 1
 
@@ -70,8 +70,11 @@ def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec
          rules: RulesConfig) -> dict[str, Any]:
     head, epoch = session.execute(select(FeedState.counter, FeedState.epoch).where(FeedState.id == 1)).one()
     position = codec.decode(cursor, user.id, epoch, head) if cursor else 0
-    rows = session.scalars(
-        select(FeedEntry)
+    # Plain rows, not ORM objects: a pull only reads, and building objects
+    # (identity map, instrumentation) cost a quarter of its time.
+    rows = session.execute(
+        select(FeedEntry.position, FeedEntry.entity, FeedEntry.record_id, FeedEntry.version,
+               FeedEntry.audience)
         .where(FeedEntry.position > position, _scope_filter(user))
         .order_by(FeedEntry.position)
         .limit(limit + 1)
@@ -85,24 +88,25 @@ def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec
             live_ids[row.entity].append(row.record_id)
     records: dict[tuple[str, str], Any] = {}
     for entity, ids in live_ids.items():
-        model = model_for(entity)
-        for record in session.scalars(select(model).where(model.id.in_(ids))):
-            records[(entity, record.id)] = record
+        serializer = wire_serializer(entity)
+        id_column = serializer.columns[0]
+        for record in session.execute(select(*serializer.columns).where(id_column.in_(ids))):
+            records[(entity, record[0])] = record
 
     now = utcnow()
     accounts = [r for (entity, _), r in records.items() if entity == "account"]
     extras = account_extras(session, accounts, now, rules)
 
     changes = []
-    for row in rows:
-        record = None if row.audience else records.get((row.entity, row.record_id))
+    for _position, entity, record_id, version, audience in rows:
+        record = None if audience else records.get((entity, record_id))
         if record is None:
-            changes.append({"entity": row.entity, "id": row.record_id, "version": row.version,
+            changes.append({"entity": entity, "id": record_id, "version": version,
                             "deleted": True, "data": None})
         else:
-            changes.append({"entity": row.entity, "id": record.id, "version": record.version,
+            changes.append({"entity": entity, "id": record.id, "version": record.version,
                             "deleted": False,
-                            "data": to_wire(row.entity, record, extras.get(record.id))})
+                            "data": wire_serializer(entity)(record, extras.get(record.id))})
     next_position = rows[-1].position if rows else position
     return {
         "changes": changes,
