@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
 from ..models import FeedEntry, FeedState, HistoryEntry, utcnow
@@ -78,7 +78,11 @@ class ChangeWriter:
         # Feed rows added in this transaction, by (entity, record_id, audience):
         # a second change to the same record moves its row instead of a
         # DELETE, which would have to flush everything pending first.
-        self._published: dict[tuple[str, str, str], FeedEntry] = {}
+        # The rows are plain dicts, written by ``finish`` in one executemany
+        # (as are the history rows): ORM objects and the unit of work's
+        # flush of them were a third of a push.
+        self._published: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._history: list[dict[str, Any]] = []
         # What this transaction knows without asking the database: records
         # it created or prefetched (held here because the session's identity
         # map keeps only weak references, and pending records are not in it)
@@ -138,15 +142,16 @@ class ChangeWriter:
         key = (entity, record_id, audience)
         entry = self._published.get(key)
         if entry is not None:
-            entry.position = self.counter
-            entry.version = version
-            entry.account_id = account_id
+            entry["position"] = self.counter
+            entry["version"] = version
+            entry["account_id"] = account_id
             return self.counter
         if not new:
             # No autoflush: the rows this transaction added all have other
-            # keys (a repeated key is handled above), so the DELETE cannot
-            # miss a pending row, and flushing here per record would cost a
-            # round trip per change.
+            # keys (a repeated key is handled above, and feed rows are only
+            # written by ``finish``), so the DELETE cannot miss a pending
+            # row, and flushing here per record would cost a round trip per
+            # change.
             with self.session.no_autoflush:
                 self.session.execute(
                     delete(FeedEntry).where(
@@ -155,27 +160,44 @@ class ChangeWriter:
                         FeedEntry.audience == audience,
                     )
                 )
-        entry = FeedEntry(
-            position=self.counter, entity=entity, record_id=record_id,
-            account_id=account_id, version=version, audience=audience,
-        )
-        self.session.add(entry)
-        self._published[key] = entry
+        self._published[key] = {
+            "position": self.counter, "entity": entity, "record_id": record_id,
+            "account_id": account_id, "version": version, "audience": audience,
+        }
         return self.counter
 
     def append_history(self, entity: str, record_id: str, version: int,
                        changes: dict[str, Any], actor: Actor, reason: str | None = None) -> None:
-        entry = HistoryEntry(
-            entity=entity, record_id=record_id, version=version, changes=changes,
-            user_id=actor.user_id, client_id=actor.client_id, seq=actor.seq,
-            hlc=actor.hlc, reason=reason, at=utcnow(), prev_hash=self.last_hash,
-        )
-        entry.hash = history_hash(self.last_hash, history_payload(entry))
-        self.last_hash = entry.hash
-        self.session.add(entry)
+        at = utcnow()
+        payload = {
+            "entity": entity,
+            "record_id": record_id,
+            "version": version,
+            "changes": changes,
+            "user_id": actor.user_id,
+            "client_id": actor.client_id,
+            "seq": actor.seq,
+            "hlc": actor.hlc,
+            "reason": reason,
+            "at": _instant(at),
+        }
+        entry_hash = history_hash(self.last_hash, payload)
+        payload["at"] = at
+        payload["prev_hash"] = self.last_hash
+        payload["hash"] = entry_hash
+        self.last_hash = entry_hash
+        self._history.append(payload)
 
     def finish(self) -> None:
-        """Store the new feed head; call once, just before commit."""
+        """Write this transaction's history and feed rows and store the new
+        feed head; call once, just before commit."""
+        if self._history:
+            # In append order: ids ascend along the hash chain.
+            self.session.execute(insert(HistoryEntry.__table__), self._history)
+            self._history = []
+        if self._published:
+            self.session.execute(insert(FeedEntry.__table__), list(self._published.values()))
+            self._published = {}
         self.session.execute(
             update(FeedState).where(FeedState.id == 1).values(
                 counter=self.counter, last_hash=self.last_hash
