@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -22,6 +23,7 @@ from .store import save
 PROMISE_NAMESPACE = uuid.UUID("4f3b5b6e-0c7a-4d0e-9a55-3c0f7f2f9e11")
 
 
+@lru_cache(maxsize=4096)
 def promise_id_for(visit_id: str) -> str:
     return str(uuid.uuid5(PROMISE_NAMESPACE, visit_id))
 

@@ -14,6 +14,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
+from marshmallow import fields as mfields
+from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
+from marshmallow.validate import Validator
 
 from sync.hlc import HLC, wall_ms
 from sync.merge import FieldClock, decide_fields
@@ -201,7 +204,7 @@ def _check_fields(user: User, mutation: Mutation) -> dict[str, Any]:
     if errors:
         raise Rejected(errors)
     try:
-        values = spec.schema.load(raw, partial=True)
+        values = _loader(mutation.entity).load(raw)
     except ValidationError as exc:
         raise Rejected({k: list(v) if isinstance(v, list) else [str(v)]
                         for k, v in exc.normalized_messages().items()}) from None
@@ -210,6 +213,56 @@ def _check_fields(user: User, mutation: Mutation) -> dict[str, Any]:
     if out_of_range:
         raise Rejected(out_of_range)
     return values
+
+
+class _FieldLoader:
+    """``schema.load(raw, partial=True)`` for one entity without the
+    schema's per-call machinery (a tenth of a push): each given field is
+    deserialized by its own marshmallow field, in the schema's order, and a
+    text field that already holds a ``str`` only runs its validators. At
+    the first error the whole mutation goes through ``schema.load`` after
+    all, so a rejection reports exactly what marshmallow reports."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.fields = []
+        for name, schema_field in schema.load_fields.items():
+            if schema_field.data_key not in (None, name) or schema_field.pre_load or schema_field.post_load:
+                raise RuntimeError(f"{name}: the fast loader does not handle this field")
+            text = isinstance(schema_field, mfields.String) and (
+                type(schema_field)._deserialize is mfields.String._deserialize)
+            self.fields.append((name, schema_field, tuple(schema_field.validators) if text else None))
+        if schema._hooks[PRE_LOAD] or schema._hooks[POST_LOAD] or schema._hooks[VALIDATES_SCHEMA] \
+                or schema._hooks[VALIDATES]:
+            raise RuntimeError("the fast loader does not run schema hooks")
+
+    def load(self, raw: dict[str, Any]) -> dict[str, Any]:
+        values = {}
+        try:
+            for name, field, validators in self.fields:
+                if name not in raw:
+                    continue
+                value = raw[name]
+                if validators is not None and type(value) is str:
+                    for validator in validators:
+                        if validator(value) is False and not isinstance(validator, Validator):
+                            raise ValidationError("")
+                    values[name] = value
+                else:
+                    values[name] = field.deserialize(value, name, raw)
+        except ValidationError:
+            return self.schema.load(raw, partial=True)
+        return values
+
+
+_LOADERS: dict[str, _FieldLoader] = {}
+
+
+def _loader(entity: str) -> _FieldLoader:
+    loader = _LOADERS.get(entity)
+    if loader is None:
+        loader = _LOADERS[entity] = _FieldLoader(ENTITIES[entity].schema)
+    return loader
 
 
 # Times near the ends of what a datetime holds overflowed (to UTC, or in
@@ -234,7 +287,16 @@ def _storable_text(value: Any) -> bool:
     an emoji cut in half by a client) cannot be encoded as UTF-8: storing
     either failed with a 500 for the whole batch."""
     if isinstance(value, str):
-        return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+        if "\x00" in value:
+            return False
+        try:
+            # Strict UTF-8 refuses every surrogate code point; a str holds
+            # one only unpaired (JSON's escaped pairs are decoded to one
+            # character).
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
     if isinstance(value, dict):
         return all(_storable_text(k) and _storable_text(v) for k, v in value.items())
     if isinstance(value, list):
@@ -426,7 +488,9 @@ def _visit_errors(mutation, user, record, current, after, changes, outcome, acco
         if not user.is_supervisor and after["collector_id"] != user.id:
             errors["collector_id"] = ["A collector may only name themself."]
         else:
-            collector = db.session.get(User, after["collector_id"])
+            # Most often the pushing collector names themself: that is the
+            # user this session already holds, no lookup needed.
+            collector = user if after["collector_id"] == user.id else db.session.get(User, after["collector_id"])
             if collector is None or collector.role != "collector":
                 errors["collector_id"] = ["No collector with this id."]
     was_done = record is not None and current.get("status") == "done"

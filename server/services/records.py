@@ -134,3 +134,26 @@ def wire_serializer(entity: str) -> WireSerializer:
     if serializer is None:
         serializer = WIRE[entity] = WireSerializer(entity)
     return serializer
+
+
+_JSON_CONVERTERS: dict[tuple[str, str], Callable[[Any], Any] | None] = {}
+
+
+def _isoformat_or_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def json_converter(entity: str, name: str) -> Callable[[Any], Any] | None:
+    """What turns a value (not None) of ``entity.name`` into its JSON form
+    for history and conflicts: the field's own serialization, or for a
+    field outside the schema (flags, made_at) ``isoformat`` where there is
+    one. None: the value as it is."""
+    key = (entity, name)
+    try:
+        return _JSON_CONVERTERS[key]
+    except KeyError:
+        pass
+    field = ENTITIES[entity].schema.fields.get(name)
+    conv = _converter(field) if field is not None else _isoformat_or_value
+    _JSON_CONVERTERS[key] = conv
+    return conv

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy.orm.attributes import instance_state
 
-from ..entities import ENTITIES
 from ..models import Account, Visit, utcnow
 from .changes import Actor, ChangeWriter
-from .records import account_id_of
+from .records import account_id_of, json_converter
 
 
 def to_json_value(entity: str, name: str, value: Any) -> Any:
     if value is None:
         return None
-    field = ENTITIES[entity].schema.fields.get(name)
-    if field is not None:
-        return field.serialize(name, {name: value})
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    conv = json_converter(entity, name)
+    return value if conv is None else conv(value)
 
 
 # The records a new record of each entity points at by foreign key.
@@ -38,7 +35,7 @@ def _flush_pending_parents(writer: ChangeWriter, entity: str, record) -> None:
     for attribute, model in PARENTS.get(entity, ()):
         parent_id = getattr(record, attribute, None)
         parent = writer.known(model, parent_id) if parent_id else None
-        if parent is not None and inspect(parent).pending:
+        if parent is not None and instance_state(parent).pending:
             writer.session.flush()
             return
 
