@@ -8,11 +8,15 @@ from ..errors import ApiError
 from ..extensions import db
 from ..services import auth as auth_service
 from .common import current_user, json_body
-from .schemas import LoginSchema
+from .schemas import LoginSchema, is_storable_text
 
 
 def login():
     data = json_body(LoginSchema())
+    if not (is_storable_text(data["username"]) and is_storable_text(data["password"])):
+        # No stored user can match; answered like any failed login, without
+        # sending the text to the database.
+        raise ApiError(401, "unknown user name or wrong password")
     cfg = current_app.config
     remote = request.remote_addr or "unknown"
     wait = auth_service.seconds_until_login_allowed(

@@ -157,7 +157,7 @@ def openapi_document(body_limit: int) -> dict:
                                         "role": _enum(("collector", "supervisor"))}},
                 "LoginRequest": {"type": "object", "required": ["username", "password"],
                                  "additionalProperties": False,
-                                 "description": "Neither may hold NUL or an unpaired surrogate (400).",
+                                 "description": "No user name or password holds NUL or an unpaired surrogate; such a login is answered 401 like any other failed one.",
                                  "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64,
                                                              "pattern": STORABLE_TEXT},
                                                 "password": {"type": "string", "minLength": 1, "maxLength": 1024,

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from ..entities import is_known_timezone
 from ..models import Account, User, new_id
 from .changes import Actor, ChangeWriter
 from .clock import server_clock
@@ -75,10 +75,9 @@ def _parse_row(raw: dict, collectors: dict[str, str]) -> tuple[dict, dict]:
         errors["lat"] = "give both lat and lon, or neither"
     tz = get("timezone")
     if tz:
-        try:
-            zoneinfo.ZoneInfo(tz)
+        if is_known_timezone(tz):
             row["timezone"] = tz
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        else:
             errors["timezone"] = f"unknown IANA time zone {tz!r}"
     currency = get("currency")
     if currency:

@@ -156,3 +156,14 @@ def test_api_404_and_405_are_true(world):
 def test_app_files_are_still_served(world):
     assert world.web.get("/sw.js").status_int == 200
     world.web.get("/no-such-file.js", status=404)
+
+
+def test_login_with_text_no_database_can_hold_is_a_plain_401(world):
+    body = world.login("al\u0000ice", "x", status=401).json
+    assert body == world.login("nobody", "whatever", status=401).json
+
+
+def test_an_absurd_time_zone_is_rejected_not_a_5xx(world):
+    sup = world.phone("sup")
+    result = sup.write("account", world.accounts["A-1"], {"timezone": "Asia/" + "x" * 300}, 1)
+    assert result["status"] == "rejected" and "timezone" in result["errors"]
