@@ -12,7 +12,7 @@ from flask_migrate import stamp, upgrade
 from sqlalchemy import inspect, select
 
 from .extensions import db
-from .models import User, new_id
+from .models import ROLES, User, new_id
 from .services.audit import verify_history
 from .services.auth import hash_password
 from .services.changes import ensure_feed_state
@@ -43,7 +43,7 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.argument("username")
-    @click.option("--role", type=click.Choice(["collector", "supervisor"]), required=True)
+    @click.option("--role", type=click.Choice(ROLES), required=True)
     @click.option("--name", default=None, help="Display name (default: the user name).")
     @click.option("--no-input", is_flag=True, help="Read the password from FIELDVISIT_PASSWORD.")
     def create_user_command(username, role, name, no_input):

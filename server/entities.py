@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from dataclasses import dataclass
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -68,7 +69,9 @@ def _money(**kw):
     return fields.Integer(strict=True, validate=validate.Range(min=0, max=10**15), **kw)
 
 
-_uuid = validate.Regexp(
+# \Z, not $: "$" also matches before a final newline, and "<uuid>\n" was
+# taken as a client_id (then too long for its column on PostgreSQL: 500).
+UUID_VALIDATOR = validate.Regexp(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z",
     error="Not a lower-case hyphenated UUID.",
 )
@@ -77,7 +80,7 @@ LON = validate.Range(min=-180, max=180)
 
 
 def _ref_id(**kw):
-    return fields.String(validate=_uuid, **kw)
+    return fields.String(validate=UUID_VALIDATOR, **kw)
 
 
 class AccountSchema(Schema):
@@ -155,6 +158,28 @@ OUTCOME_FIELDS = (
     "delinquency_reason", "result", "promise_amount", "promise_date", "notes",
     "conduct_confirmed", "amendment_reason",
 )
+
+
+def is_storable(value: Any) -> bool:
+    """PostgreSQL text holds no NUL, and a lone surrogate (valid JSON, e.g.
+    an emoji cut in half by a client) cannot be encoded as UTF-8: storing
+    either failed with a 500 for the whole batch."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            # Strict UTF-8 refuses every surrogate code point; a str holds
+            # one only unpaired (JSON's escaped pairs are decoded to one
+            # character).
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(is_storable(k) and is_storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(is_storable(v) for v in value)
+    return True
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,17 @@ from datetime import timedelta
 
 from flask import current_app, g, request
 
+from ..entities import is_storable
 from ..errors import ApiError
 from ..extensions import db
 from ..services import auth as auth_service
 from .common import current_user, json_body
-from .schemas import LoginSchema, is_storable_text
+from .schemas import LoginSchema
 
 
 def login():
     data = json_body(LoginSchema())
-    if not (is_storable_text(data["username"]) and is_storable_text(data["password"])):
+    if not (is_storable(data["username"]) and is_storable(data["password"])):
         # No stored user can match; answered like any failed login, without
         # sending the text to the database.
         raise ApiError(401, "unknown user name or wrong password")

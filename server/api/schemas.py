@@ -6,31 +6,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sync.hlc import HLC_PATTERN
 
 from ..entities import ENTITIES
-
-# \Z, not $: "$" also matches before a final newline, and "<uuid>\n" was
-# taken as a client_id (then too long for its column on PostgreSQL: 500).
-UUID = validate.Regexp(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z",
-    error="Not a lower-case hyphenated UUID.",
-)
+from ..entities import UUID_VALIDATOR as UUID
 
 
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
-
-
-def is_storable_text(value: str) -> bool:
-    """PostgreSQL text cannot hold NUL, and a lone surrogate (valid JSON,
-    e.g. from an emoji cut in half) cannot be encoded as UTF-8: either
-    reached the database or the password hash and answered 500."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class LoginSchema(StrictSchema):

@@ -21,7 +21,7 @@ from marshmallow.validate import Validator
 from sync.hlc import HLC, wall_ms
 from sync.merge import FieldClock, decide_fields
 
-from ..entities import ENTITIES, OUTCOME_FIELDS
+from ..entities import ENTITIES, OUTCOME_FIELDS, is_storable
 from ..errors import ApiError
 from ..models import (
     Account,
@@ -199,7 +199,7 @@ def _check_fields(user: User, mutation: Mutation) -> dict[str, Any]:
     if mutation.entity == "promise" and not errors:
         errors["_entity"] = ["Promises are derived by the server from visits; they are read-only."]
     for name, value in raw.items():
-        if not _storable_text(name) or not _storable_text(value):
+        if not is_storable(name) or not is_storable(value):
             errors[name] = ["Contains a NUL character or an unpaired surrogate."]
     if errors:
         raise Rejected(errors)
@@ -282,33 +282,11 @@ def _in_year_range(value: Any) -> bool:
     return True
 
 
-def _storable_text(value: Any) -> bool:
-    """PostgreSQL text holds no NUL, and a lone surrogate (valid JSON, e.g.
-    an emoji cut in half by a client) cannot be encoded as UTF-8: storing
-    either failed with a 500 for the whole batch."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return False
-        try:
-            # Strict UTF-8 refuses every surrogate code point; a str holds
-            # one only unpaired (JSON's escaped pairs are decoded to one
-            # character).
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_storable_text(k) and _storable_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable_text(v) for v in value)
-    return True
-
-
 def _storable(value: Any) -> Any:
     """``value`` with NUL and lone surrogates replaced by U+FFFD, so that a
     rejected mutation can still be kept and reported."""
     if isinstance(value, str):
-        if _storable_text(value):
+        if is_storable(value):
             return value
         return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in value)
     if isinstance(value, dict):

@@ -29,14 +29,6 @@ def field_values(entity: str, record) -> dict[str, Any]:
     return {name: getattr(record, name) for name in ENTITIES[entity].schema.fields}
 
 
-def wire_value(entity: str, name: str, value: Any) -> Any:
-    """One field's value in its JSON form (dates and times as strings)."""
-    if value is None:
-        return None
-    field = ENTITIES[entity].schema.fields[name]
-    return field.serialize(name, {name: value})
-
-
 def to_wire(entity: str, record, extras: dict[str, Any] | None = None) -> dict[str, Any]:
     """All of a record's fields in their wire form, with its id, version and
     read-only fields."""

@@ -8,14 +8,12 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ..extensions import db
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}
 MAX_ATTEMPTS = 6

@@ -11,7 +11,11 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+)
 from webtest import TestApp
 
 from server.api.openapi import openapi_document
@@ -111,6 +115,11 @@ def call(case, app, who):
     if case.operation.path == "/api/v1/sync/push":
         consecutive_seqs(case.body)
     excluded = list(EXCLUDED_CHECKS)
+    if case.operation.path == "/api/v1/sync/pull" and "cursor" in (case.query or {}):
+        # A case made "invalid" by dropping the Authorization header is
+        # valid again once the token above is added, and its unsigned
+        # cursor then gets the documented 410, not a rejection.
+        excluded.append(negative_data_rejection)
     if (
         # A supervisor must name the collector; a schema cannot say
         # "required for one role", so a plan query without it is a

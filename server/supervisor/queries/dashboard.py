@@ -3,7 +3,7 @@ often promises are kept, and how old the portfolio's debts are."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -148,11 +148,3 @@ def open_counts(session) -> dict[str, int]:
             select(func.count()).select_from(Payment)
             .where(Payment.status.in_(("recorded", "deposited")))) or 0,
     }
-
-
-def per_currency_totals(rows) -> dict[str, int]:
-    totals: dict[str, int] = defaultdict(int)
-    for row in rows:
-        for currency, amount in row.items():
-            totals[currency] += amount
-    return dict(totals)

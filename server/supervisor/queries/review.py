@@ -134,8 +134,3 @@ def promise_counts(session) -> dict[str, int]:
         if status in counts:
             counts[status] = n
     return counts
-
-
-def confirmed_total(session, account_id: str) -> int:
-    return session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-        Payment.account_id == account_id, Payment.status == "confirmed")) or 0
