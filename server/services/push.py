@@ -310,6 +310,11 @@ def _apply(writer: ChangeWriter, user: User, client_id: str, mutation: Mutation,
            settings: PushSettings) -> Applied:
     session = writer.session
     _check_clock(mutation, settings)
+    # Move the server's clock past every clock it accepts, so the answer's
+    # server_hlc and the server's own later writes (supervisor pages,
+    # import, upkeep) order after this mutation, even when the phone's
+    # clock runs ahead of ours.
+    server_clock.receive(mutation.hlc)
     values = _check_fields(user, mutation)
     entity = mutation.entity
     model = model_for(entity)

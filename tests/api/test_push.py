@@ -338,3 +338,13 @@ def test_visit_flags_are_computed_and_delivered(world):
 
 def test_hlc_helper_matches_protocol_format():
     assert hlc(1764400000000, "abc", 10) == "1764400000000:000a:abc"
+
+
+def test_server_clock_moves_past_an_accepted_clock_that_runs_ahead(world):
+    alice = world.phone("alice")
+    ahead = now_ms() + 3600 * 1000  # the phone's clock is an hour fast
+    response = alice.push([alice.mutation("visit", new_id(), {"account_id": world.accounts["A-1"]},
+                                          ms=ahead)]).json
+    assert response["results"][0]["status"] == "applied"
+    sent = response["results"][0]
+    assert response["server_hlc"] > hlc(ahead, alice.client_id) and sent["version"] == 1
