@@ -324,7 +324,7 @@ def seed(url: str, workdir: Path, collectors: dict[str, int]) -> dict:
         from server.extensions import db
         from server.models import Account, User, new_id
         from server.services.auth import hash_password
-        from server.services.importer import parse_accounts_csv, write_accounts
+        from server.services.importer import import_accounts, import_actor
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
@@ -337,11 +337,10 @@ def seed(url: str, workdir: Path, collectors: dict[str, int]) -> dict:
                 db.session.add(user)
                 users[username] = user.id
             db.session.commit()
-            report = parse_accounts_csv(db.session, account_csv(collectors))
+            report = import_accounts(db.session, account_csv(collectors), import_actor(None),
+                                     app.config["RULES"])
             if not report.ok:
                 raise RuntimeError(report.errors[:3])
-            write_accounts(db.session, report, None)
-            db.session.commit()
             accounts: dict[str, list[str]] = {name: [] for name in collectors}
             by_id = {v: k for k, v in users.items()}
             for account_id, collector in db.session.execute(

@@ -17,7 +17,7 @@ from .services.audit import verify_history
 from .services.auth import hash_password
 from .services.changes import ensure_feed_state
 from .services.demo import DEMO_PASSWORD, DEMO_USERS, create_demo, is_empty
-from .services.importer import geocode_missing, parse_accounts_csv, write_accounts
+from .services.importer import import_accounts, import_actor
 
 
 def init_database() -> None:
@@ -69,16 +69,15 @@ def register_cli(app: Flask) -> None:
         """Import or update accounts from a CSV file (all rows or none)."""
         with open(path, encoding="utf-8", newline="") as handle:
             text = handle.read()
-        report = parse_accounts_csv(db.session, text)
+        report = import_accounts(db.session, text, import_actor(None),
+                                 current_app.config["RULES"], _geocoder())
         if not report.ok:
             for problem in report.errors:
-                details = "; ".join(f"{k}: {v}" for k, v in problem["errors"].items())
+                details = "; ".join(f"{column}: {' '.join(found)}"
+                                    for column, found in problem["errors"].items())
                 click.echo(f"line {problem['line']}: {details}", err=True)
             click.echo(f"nothing imported: {len(report.errors)} bad row(s)", err=True)
             sys.exit(1)
-        geocode_missing(report, _geocoder())
-        write_accounts(db.session, report, None)
-        db.session.commit()
         click.echo(f"imported: {report.created} new, {report.updated} updated, "
                    f"{report.unchanged} unchanged, {report.reassigned} reassigned, "
                    f"{report.geocoded} geocoded")

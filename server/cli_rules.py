@@ -6,14 +6,14 @@ have one home."""
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .models import utcnow
 from .services.changes import Actor
 from .services.clock import server_clock
-from .services.retry import run_in_transaction
 from .services.upkeep import refresh_due_promises
+from .services.writes import transaction
 
 # The server itself, not a user or a device, decides a promise by the date.
 UPKEEP_CLIENT = "server"
@@ -30,6 +30,7 @@ def register_rules_cli(app: Flask) -> None:
         """Mark pending promises kept or broken once payments or the date decide
         them. Safe to run at any time and as often as wanted (cron: hourly)."""
         actor = Actor(None, UPKEEP_CLIENT, None, str(server_clock.send()))
-        counts = run_in_transaction(lambda session: refresh_due_promises(session, utcnow(), actor))
+        counts = transaction(lambda tx: refresh_due_promises(tx, utcnow(), actor),
+                             rules=current_app.config["RULES"])
         click.echo(f"promises: {counts['checked']} checked, {counts['kept']} kept, "
                    f"{counts['broken']} broken")

@@ -55,12 +55,38 @@ class MergeOutcome:
     def conflicts(self) -> list[FieldDecision]:
         return [d for d in self.decisions if d.concurrent and d.rule is not None]
 
-    @property
-    def status(self) -> str:
-        """``conflict`` when a concurrent write touched a field of this
-        mutation; the caller downgrades ``applied`` to ``merged`` when the
-        record moved on since the base version in other fields only."""
-        return "conflict" if self.conflicts else "applied"
+
+def merge_status(outcome: MergeOutcome, clocks: Mapping[str, FieldClock], *,
+                 base_version: int, client_id: str, new: bool) -> str:
+    """The push result of a mutation (PROTOCOL.md "Push"): ``conflict`` when a
+    concurrent write touched one of its fields, ``merged`` when the record
+    moved on since ``base_version`` by another writer in other fields only,
+    else ``applied``."""
+    if outcome.conflicts:
+        return "conflict"
+    if not new and any(c.version > base_version and c.client_id != client_id
+                       for c in clocks.values()):
+        return "merged"
+    return "applied"
+
+
+def advance_clocks(clocks: Mapping[str, FieldClock], names, *, version: int, hlc: str,
+                   client_id: str) -> dict[str, FieldClock]:
+    """The field clocks after a write by ``client_id`` at ``hlc`` that takes
+    ``names``; ``version`` is the record's version after the write (its
+    current one plus one).
+
+    A taken write of the value already there changes nothing, yet it is a
+    write: its clock must be remembered, or a concurrent write with an
+    older clock arriving next looks sequential (or wins) and the result
+    depends on arrival order. Its field moves to ``version`` too, even
+    when nothing else changed and no new version is made, so any writer
+    who had not seen this one is treated as concurrent and the clocks
+    decide."""
+    advanced = dict(clocks)
+    for name in names:
+        advanced[name] = FieldClock(version, hlc, client_id)
+    return advanced
 
 
 def _precedence_winner(entity: str, name: str, current: Any, incoming: Any) -> str | None:

@@ -10,7 +10,7 @@ from datetime import date
 from server.extensions import db
 from server.models import User, new_id
 from server.services.auth import hash_password
-from server.services.importer import parse_accounts_csv, write_accounts
+from server.services.importer import import_accounts, import_actor
 
 PASSWORD = "correct horse battery"
 _HASHES: dict[str, str] = {}
@@ -120,10 +120,9 @@ class World:
                 rows.append(f"A-{i + 1},Shop {i + 1},Owner {i + 1},Owner,0912-555-00{i},"
                             f"Street {i + 1},25.04{i},121.51{i},{tz},TWD,100000.00,50000.00,"
                             f"{date(2026, 10, 1).isoformat()},{collector}")
-            report = parse_accounts_csv(db.session, "\n".join(rows) + "\n")
+            report = import_accounts(db.session, "\n".join(rows) + "\n", import_actor(None),
+                                     app.config["RULES"])
             assert report.ok, report.errors
-            write_accounts(db.session, report, None)
-            db.session.commit()
             from sqlalchemy import select
 
             from server.models import Account

@@ -5,7 +5,7 @@ from flask import current_app, request
 from ..extensions import db
 from ..services.pull import CursorCodec, pull
 from ..services.push import Mutation, PushSettings, push
-from ..services.retry import run_in_transaction
+from ..services.writes import transaction
 from .common import current_user, json_body, load
 from .schemas import PullQuerySchema, PushSchema
 
@@ -17,11 +17,12 @@ def push_view():
         Mutation(m["seq"], m["hlc"], m["entity"], m["id"], m["base_version"], m["fields_"])
         for m in data["mutations"]
     ]
-    settings = PushSettings(current_app.config["RULES"], current_app.config["HLC_MAX_AHEAD_MS"])
+    settings = PushSettings(current_app.config["HLC_MAX_AHEAD_MS"])
     user_id = user.id
-    result = run_in_transaction(
-        lambda session: push(session, session.get(type(user), user_id), data["client_id"],
-                             mutations, settings)
+    result = transaction(
+        lambda tx: push(tx, tx.session.get(type(user), user_id), data["client_id"],
+                        mutations, settings),
+        rules=current_app.config["RULES"],
     )
     return result, 200
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,19 +24,29 @@ from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
 from ..models import FeedEntry, FeedState, HistoryEntry, utcnow
+from .lookups import StoreLookups
 
 GENESIS_HASH = "0" * 64
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who caused a change: the user, and for a push the device, its
-    mutation number and clock."""
+    """Who writes a change: the user and the role they write as, and for a
+    push the device, its mutation number and clock. The server's own
+    writers (``role`` "server": upkeep, follow-ups, the CLI) write as the
+    device "server" with the server's clock."""
 
     user_id: str | None
     client_id: str | None = None
     seq: int | None = None
     hlc: str | None = None
+    role: str = "server"
+
+    def derived(self) -> Actor:
+        """The same author writing what follows from their change (a
+        visit's promise): the history names them, the server's rules
+        decide what is written."""
+        return replace(self, role="server")
 
 
 def ensure_feed_state(session=None) -> None:
@@ -73,8 +83,16 @@ def _instant(at: datetime) -> str:
 
 
 class ChangeWriter:
-    def __init__(self, session=None):
+    """One writing transaction: its feed and history rows, what it has read
+    or created so far, and the rules its derived fields follow. Opened by
+    ``writes.transaction``; changes go through ``writes.apply_change``."""
+
+    def __init__(self, session=None, rules=None, *, lock: bool = True):
+        """``lock=False`` makes a transaction that only checks changes
+        (``writes.check_change``): it reads, and never writes or finishes."""
         self.session = session or db.session
+        self.rules = rules
+        self.lookups = StoreLookups(self)
         # Feed rows added in this transaction, by (entity, record_id, audience):
         # a second change to the same record moves its row instead of a
         # DELETE, which would have to flush everything pending first.
@@ -92,6 +110,10 @@ class ChangeWriter:
         # Optional per-transaction caches of derived rules (see
         # derived.AttemptIndex); None means "query when needed".
         self.attempts = None
+        self.locked = lock
+        if not lock:
+            self.counter, self.last_hash = 0, GENESIS_HASH
+            return
         locked = self.session.execute(
             update(FeedState).where(FeedState.id == 1).values(counter=FeedState.counter)
         )
@@ -191,6 +213,8 @@ class ChangeWriter:
     def finish(self) -> None:
         """Write this transaction's history and feed rows and store the new
         feed head; call once, just before commit."""
+        if not self.locked:
+            raise RuntimeError("a checking transaction writes nothing")
         if self._history:
             # In append order: ids ascend along the hash chain.
             self.session.execute(insert(HistoryEntry.__table__), self._history)

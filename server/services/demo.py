@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from ..models import Account, Payment, User, Visit, new_id, utcnow
+from ..models import Account, User, Visit, new_id, utcnow
 from .auth import hash_password
 from .changes import Actor, ChangeWriter
 from .clock import server_clock
-from .derived import compute_visit_flags, refresh_account_promises, sync_promise
-from .importer import parse_accounts_csv, write_accounts
-from .store import save
+from .derived import refresh_account_promises
+from .importer import import_accounts, import_actor
+from .writes import Change, apply_change, transaction
 
 DEMO_CSV = Path(__file__).resolve().parent.parent / "demo" / "accounts.csv"
 DEMO_PASSWORD = "fieldvisit-demo"
@@ -43,8 +43,25 @@ def is_empty(session) -> bool:
     return not session.scalar(select(func.count()).select_from(User))
 
 
+def _collector_actor(collector_id: str) -> Actor:
+    return Actor(collector_id, "demo-" + collector_id[:8], None, str(server_clock.send()),
+                 role="collector")
+
+
+def _supervisor_actor(supervisor_id: str) -> Actor:
+    return Actor(supervisor_id, "server", None, str(server_clock.send()), role="supervisor")
+
+
+def _wire(values: dict) -> dict:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
+
+
 def create_demo(session, config, today: datetime | None = None) -> dict:
+    """Load the demo into an empty database and commit. Every record is
+    written through the write layer, as a collector or the supervisor would
+    write it, so the demo obeys the rules it shows."""
     now = today or utcnow()
+    rules = config["RULES"]
     rng = random.Random(now.date().isoformat())
     users = {}
     for username, name, role, start in DEMO_USERS:
@@ -52,49 +69,48 @@ def create_demo(session, config, today: datetime | None = None) -> dict:
                     password_hash=hash_password(DEMO_PASSWORD),
                     start_lat=start[0] if start else None, start_lon=start[1] if start else None)
         session.add(user)
-        users[username] = user
-    session.flush()
+        users[username] = user.id
+    session.commit()
 
-    report = parse_accounts_csv(session, DEMO_CSV.read_text(encoding="utf-8"))
+    report = import_accounts(session, DEMO_CSV.read_text(encoding="utf-8"),
+                             import_actor(users["supervisor"]), rules)
     if not report.ok:
         raise RuntimeError(f"demo accounts file is invalid: {report.errors[:3]}")
-    write_accounts(session, report, users["supervisor"].id)
-    session.flush()
+    counts = transaction(lambda tx: _history_and_plans(tx, rng, users["supervisor"], now),
+                         rules=rules, session=session)
+    return {"users": [u[0] for u in DEMO_USERS], "accounts": len(report.rows), **counts}
 
-    writer = ChangeWriter(session)
-    supervisor = users["supervisor"]
-    accounts = session.scalars(select(Account).order_by(Account.ref)).all()
+
+def _history_and_plans(tx: ChangeWriter, rng, supervisor_id: str, now: datetime) -> dict:
+    accounts = tx.session.scalars(select(Account).order_by(Account.ref)).all()
     counts = {"visits": 0, "payments": 0}
     for account in accounts:
         if not account.assigned_collector_id:
             continue
-        collector_actor = Actor(account.assigned_collector_id, "demo-" + account.assigned_collector_id[:8],
-                                None, str(server_clock.send()))
-        save(writer, "account", account, {"delinquency_reason": rng.choice(REASONS)}, collector_actor)
+        collector = _collector_actor(account.assigned_collector_id)
+        apply_change(tx, Change("account", account.id,
+                                {"delinquency_reason": rng.choice(REASONS)}, collector))
         for days_ago in sorted(rng.sample(range(2, 27), rng.randint(0, 3)), reverse=True):
             counts["visits"] += 1
-            visit, paid = _past_visit(writer, rng, account, collector_actor, config, now, days_ago)
+            visit, paid = _past_visit(tx, rng, account, collector, now, days_ago)
             kept_at = _promise_kept_at(rng, visit, account, now)
             if kept_at is not None:
                 # More than half of the promises made are kept, as in life.
                 paid = visit.promise_amount
             if paid:
                 counts["payments"] += 1
-                payment = Payment(id=new_id())
-                save(writer, "payment", payment, {
+                payment_id = new_id()
+                apply_change(tx, Change("payment", payment_id, _wire({
                     "account_id": account.id, "visit_id": visit.id, "amount": paid,
                     "method": rng.choice(("cash", "transfer", "cheque")),
                     "collected_at": kept_at or visit.arrived_at + timedelta(minutes=20),
-                    "status": "recorded", "collector_id": account.assigned_collector_id,
-                }, collector_actor, new=True)
+                }), collector))
                 if kept_at is not None or days_ago > 3:
-                    sup = Actor(supervisor.id, "server", None, str(server_clock.send()))
-                    save(writer, "payment", payment, {"status": "confirmed"}, sup)
-        refresh_account_promises(writer, account, Actor(supervisor.id, "server", None,
-                                                        str(server_clock.send())), now)
-    _plans(writer, rng, accounts, config, now, counts)
-    writer.finish()
-    return {"users": [u[0] for u in DEMO_USERS], "accounts": len(accounts), **counts}
+                    apply_change(tx, Change("payment", payment_id, {"status": "confirmed"},
+                                            _supervisor_actor(supervisor_id)))
+        refresh_account_promises(tx, account, _supervisor_actor(supervisor_id).derived(), now)
+    _plans(tx, rng, accounts, now, counts)
+    return counts
 
 
 def _promise_kept_at(rng, visit: Visit, account: Account, now: datetime) -> datetime | None:
@@ -113,7 +129,7 @@ def _local(account: Account, day, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=ZoneInfo(account.timezone)).astimezone(UTC)
 
 
-def _past_visit(writer, rng, account, actor, config, now, days_ago):
+def _past_visit(tx, rng, account, actor, now, days_ago):
     tz = ZoneInfo(account.timezone)
     day = (now.astimezone(tz) - timedelta(days=days_ago)).date()
     scheduled = _local(account, day, rng.choice(SLOTS))
@@ -143,22 +159,17 @@ def _past_visit(writer, rng, account, actor, config, now, days_ago):
         fields["waited_minutes"] = rng.randint(5, 30)
     paid = 0
     if result == "promise_to_pay":
-        fields["promise_amount"] = max(100_00, round(account.amount_due * rng.uniform(0.1, 0.4), -2))
+        fields["promise_amount"] = max(100_00, int(round(account.amount_due * rng.uniform(0.1, 0.4), -2)))
         fields["promise_date"] = day + timedelta(days=rng.randint(3, 14))
     elif result in ("paid_partial", "paid_full"):
         paid = account.amount_due if result == "paid_full" else max(
-            100_00, round(account.amount_due * rng.uniform(0.05, 0.3), -2))
-    visit = Visit(id=new_id())
-    for name, value in fields.items():
-        setattr(visit, name, value)
-    fields["flags"] = compute_visit_flags(writer.session, visit, account, config["RULES"])
-    save(writer, "visit", visit, fields, actor, new=True, clocked=tuple(k for k in fields if k != "flags"))
-    writer.session.flush()
-    sync_promise(writer, visit, account, actor, now)
-    return visit, paid
+            100_00, int(round(account.amount_due * rng.uniform(0.05, 0.3), -2)))
+    visit_id = new_id()
+    outcome = apply_change(tx, Change("visit", visit_id, _wire(fields), actor))
+    return outcome.record, paid
 
 
-def _plans(writer, rng, accounts, config, now, counts):
+def _plans(tx, rng, accounts, now, counts):
     """Three to five planned visits per collector today and tomorrow, the
     most valuable accounts first, at preferred times."""
     by_collector: dict[str, list[Account]] = {}
@@ -168,17 +179,14 @@ def _plans(writer, rng, accounts, config, now, counts):
     for collector_id, owned in by_collector.items():
         owned.sort(key=lambda a: a.amount_due, reverse=True)
         picks = iter(owned)
-        actor = Actor(collector_id, "demo-" + collector_id[:8], None, str(server_clock.send()))
+        actor = _collector_actor(collector_id)
         for offset in (0, 1):
             for slot in sorted(rng.sample(SLOTS, rng.randint(3, 5))):
                 account = next(picks, None)
                 if account is None:
                     break
                 day = (now.astimezone(ZoneInfo(account.timezone)) + timedelta(days=offset)).date()
-                visit = Visit(id=new_id())
-                fields = {"account_id": account.id, "collector_id": collector_id,
-                          "scheduled_at": _local(account, day, slot), "status": "planned",
-                          "plan_notes": None, "flags": []}
-                save(writer, "visit", visit, fields, actor, new=True,
-                     clocked=("account_id", "collector_id", "scheduled_at", "status"))
+                apply_change(tx, Change("visit", new_id(), _wire({
+                    "account_id": account.id, "collector_id": collector_id,
+                    "scheduled_at": _local(account, day, slot), "status": "planned"}), actor))
                 counts["visits"] += 1

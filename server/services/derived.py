@@ -1,6 +1,8 @@
 """What follows from a change: a visit's flags, the promise a visit makes,
-promise upkeep from payments and dates, and the feed entries a reassignment
-needs. Each runs inside the caller's ``ChangeWriter`` transaction."""
+promise upkeep from payments and dates, and what moves when an account
+changes hands. ``writes.apply_change`` runs these after the change they
+follow, in its transaction, and every record they write goes through it
+again."""
 
 from __future__ import annotations
 
@@ -9,14 +11,14 @@ from collections import defaultdict
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..models import Account, Payment, Promise, User, Visit, utcnow
 from ..rules.config import RulesConfig
 from ..rules.flags import visit_flags
 from ..rules.promises import promise_status
+from . import writes
 from .changes import Actor, ChangeWriter
-from .store import save
 
 # Promise ids are derived from their visit's id, so that every server,
 # retry and worker derives the same promise for the same visit.
@@ -101,12 +103,17 @@ def compute_visit_flags(session, visit: Visit, account: Account, cfg: RulesConfi
     return visit_flags(data, account_dict(account), list(others), cfg)
 
 
-def sync_promise(writer: ChangeWriter, visit: Visit, account: Account, actor: Actor,
+def _promise_change(tx: ChangeWriter, promise_id: str, kept: dict, actor: Actor) -> None:
+    writes.apply_change(tx, writes.Change("promise", promise_id, {}, actor, kept=kept))
+
+
+def sync_promise(tx: ChangeWriter, visit: Visit, account: Account, actor: Actor,
                  now: datetime | None = None) -> None:
     """Keep the visit's promise in step with it: a visit whose result is a
     promise to pay owns one promise; a result changed to something else
     cancels it (never deletes it)."""
-    promise = writer.get(Promise, promise_id_for(visit.id))
+    promise_id = promise_id_for(visit.id)
+    promise = tx.get(Promise, promise_id)
     makes_promise = (
         visit.result == "promise_to_pay"
         and visit.promise_amount
@@ -121,17 +128,12 @@ def sync_promise(writer: ChangeWriter, visit: Visit, account: Account, actor: Ac
             "promise_date": visit.promise_date,
             "made_at": visit.arrived_at,
         }
-        if promise is None:
-            promise = Promise(id=promise_id_for(visit.id), status="pending")
-            save(writer, "promise", promise, {**wanted, "status": "pending"}, actor, new=True)
-        else:
-            changes = {k: v for k, v in wanted.items() if getattr(promise, k) != v}
-            if promise.status == "cancelled":
-                changes["status"] = "pending"
-            save(writer, "promise", promise, changes, actor)
-        refresh_promise(writer, promise, account, actor, now)
+        if promise is None or promise.status == "cancelled":
+            wanted["status"] = "pending"
+        _promise_change(tx, promise_id, wanted, actor)
+        refresh_promise(tx, tx.get(Promise, promise_id), account, actor, now)
     elif promise is not None and promise.status == "pending":
-        save(writer, "promise", promise, {"status": "cancelled"}, actor)
+        _promise_change(tx, promise_id, {"status": "cancelled"}, actor)
 
 
 def confirmed_payments(session, account_id: str) -> list[tuple[datetime, int]]:
@@ -143,37 +145,53 @@ def confirmed_payments(session, account_id: str) -> list[tuple[datetime, int]]:
     ]
 
 
-def refresh_promise(writer: ChangeWriter, promise: Promise, account: Account, actor: Actor,
+def refresh_promise(tx: ChangeWriter, promise: Promise, account: Account, actor: Actor,
                     now: datetime | None = None, payments=None) -> bool:
     """Move a pending (or wrongly kept/broken) promise to what the confirmed
     payments and the date say. Cancelled promises stay cancelled."""
     if promise.status == "cancelled":
         return False
     if payments is None:
-        payments = confirmed_payments(writer.session, account.id)
+        payments = confirmed_payments(tx.session, account.id)
     status = promise_status(
         promise.amount, promise.promise_date, account.timezone, payments,
         now or utcnow(), promise.made_at or promise.created_at,
     )
     if status != promise.status:
-        save(writer, "promise", promise, {"status": status}, actor)
+        _promise_change(tx, promise.id, {"status": status}, actor)
         # The account's computed priority and broken-promise count follow
         # from its promises: send the account again (same version) so the
         # phones re-rank it without waiting for its next edit.
-        writer.publish("account", account.id, account.id, account.version)
+        tx.publish("account", account.id, account.id, account.version)
         return True
     return False
 
 
-def refresh_account_promises(writer: ChangeWriter, account: Account, actor: Actor,
+def refresh_account_promises(tx: ChangeWriter, account: Account, actor: Actor,
                              now: datetime | None = None) -> int:
-    payments = confirmed_payments(writer.session, account.id)
+    payments = confirmed_payments(tx.session, account.id)
     changed = 0
-    for promise in writer.session.scalars(
+    for promise in tx.session.scalars(
         select(Promise).where(Promise.account_id == account.id, Promise.status != "cancelled")
-    ):
-        changed += refresh_promise(writer, promise, account, actor, now, payments)
+    ).all():
+        changed += refresh_promise(tx, promise, account, actor, now, payments)
     return changed
+
+
+def follow_reassignment(tx: ChangeWriter, account: Account, old_collector_id: str | None,
+                        actor: Actor) -> None:
+    """After an account changed hands: its visits still planned move with
+    it, so they are not left in the plan of someone who can no longer see
+    them, and the phones learn of it (``publish_reassignment``)."""
+    new_collector = account.assigned_collector_id
+    if new_collector is not None:
+        planned = tx.session.scalars(select(Visit.id).where(
+            Visit.account_id == account.id, Visit.status == "planned",
+            or_(Visit.collector_id.is_(None), Visit.collector_id != new_collector))).all()
+        for visit_id in planned:
+            writes.apply_change(tx, writes.Change(
+                "visit", visit_id, {"collector_id": new_collector}, actor))
+    publish_reassignment(tx, account, old_collector_id)
 
 
 def publish_reassignment(writer: ChangeWriter, account: Account, old_collector_id: str | None) -> None:

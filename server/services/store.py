@@ -1,5 +1,5 @@
-"""Saving a change to a synced record: new version, per-field clocks,
-history and feed, through the transaction's ``ChangeWriter``."""
+"""Storing one checked change to a synced record: new version, per-field
+clocks, history and feed, through the transaction's ``ChangeWriter``."""
 
 from __future__ import annotations
 
@@ -48,23 +48,24 @@ def save(
     actor: Actor,
     *,
     new: bool = False,
-    clocked: tuple[str, ...] | None = None,
+    clocks: dict[str, list] | None = None,
     reason: str | None = None,
 ) -> bool:
-    """Apply ``changes`` (Python values) to ``record`` as one new version.
+    """Write ``changes`` (Python values) to ``record`` as one new version,
+    with its history row and feed position. Only ``writes.apply_change``
+    calls this: the checks and follow-ups of a change live there.
 
-    ``clocked`` names the fields whose clock moves to this writer (default:
-    every changed field); computed fields such as flags are not clocked, as
-    no phone writes them. Returns False when nothing changed."""
+    ``clocks`` are the record's field clocks after the change (computed by
+    the sync core). Returns False when nothing changed."""
     if not changes and not new:
         return False
     for name, value in changes.items():
         setattr(record, name, value)
     record.version = (record.version or 0) + 1
-    clocks = dict(record.field_clocks or {})
-    for name in clocked if clocked is not None else changes:
-        clocks[name] = [record.version, actor.hlc, actor.client_id]
-    record.field_clocks = clocks
+    if clocks is not None:
+        record.field_clocks = clocks
+    elif record.field_clocks is None:
+        record.field_clocks = {}
     record.updated_at = utcnow()
     if new:
         _flush_pending_parents(writer, entity, record)

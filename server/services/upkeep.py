@@ -5,7 +5,7 @@ a payment's status). A promise whose day simply ends with no payment would
 stay ``pending`` for ever, and the account would not return to the top of
 the list (seed tips 5 and 7). This job, run from cron
 (``flask --app wsgi promises refresh``), closes that gap. Each change is an
-ordinary versioned write through ``derived.refresh_promise``, so it reaches
+ordinary change through the write layer (``derived.refresh_promise``), so it reaches
 the phones through the change feed and is kept in the history.
 """
 
@@ -53,14 +53,15 @@ def due_promises(session, now: datetime) -> list[Promise]:
     ))
 
 
-def refresh_due_promises(session, now: datetime, actor: Actor) -> dict[str, int]:
-    """Move every decided pending promise to ``kept`` or ``broken`` in one
-    transaction; the caller commits. Returns ``{"checked", "kept", "broken"}``.
+def refresh_due_promises(tx: ChangeWriter, now: datetime, actor: Actor) -> dict[str, int]:
+    """Move every decided pending promise to ``kept`` or ``broken`` inside
+    the write transaction ``tx`` (``writes.transaction``). Returns
+    ``{"checked", "kept", "broken"}``.
 
-    Opening the ``ChangeWriter`` first takes the feed lock before anything is
-    read, so a concurrent push that confirms a payment cannot interleave with
-    the decision."""
-    writer = ChangeWriter(session)
+    The transaction takes the feed lock before anything is read, so a
+    concurrent push that confirms a payment cannot interleave with the
+    decision."""
+    session = tx.session
     report = UpkeepReport()
     promises = due_promises(session, now)
     by_account: dict[str, list[Promise]] = defaultdict(list)
@@ -71,8 +72,7 @@ def refresh_due_promises(session, now: datetime, actor: Actor) -> dict[str, int]
         payments = confirmed_payments(session, account_id)
         for promise in group:
             report.checked += 1
-            if refresh_promise(writer, promise, account, actor, now, payments):
+            if refresh_promise(tx, promise, account, actor, now, payments):
                 report.kept += promise.status == KEPT
                 report.broken += promise.status == BROKEN
-    writer.finish()
     return report.as_dict()

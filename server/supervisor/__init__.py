@@ -110,7 +110,7 @@ def template_helpers():
         "field_label": lambda name: display.field_label(name, lang),
         "show_value": lambda entity, name, value, zone=None, users=None: display.show_value(
             entity, name, value, lang, zone, users),
-        "import_message": lambda text: display.import_message(text, lang),
+        "reason_text": lambda text: display.reason_text(text, lang),
     }
 
 

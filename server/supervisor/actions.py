@@ -1,125 +1,119 @@
-"""What a supervisor changes from the pages. Each action is one transaction
-that opens a ``ChangeWriter`` first, saves through ``store.save`` (new
-version, history, feed position — so the change reaches the phones), runs
-the same follow-ups a push would, and commits. Nothing here is Flask."""
+"""What a supervisor changes from the pages. Each action is one retrying
+transaction (``writes.transaction``) whose changes go through
+``writes.apply_change``, so they obey every rule a push obeys and run the
+same follow-ups. Nothing here is Flask."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from marshmallow import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from ..entities import ENTITIES
-from ..models import RECORD_MODELS, Account, Conflict, Payment, User, Visit, utcnow
+from ..models import RECORD_MODELS, Account, Conflict, Payment, User, utcnow
 from ..rules.config import RulesConfig
 from ..services.changes import Actor, ChangeWriter
 from ..services.clock import server_clock
-from ..services.derived import (
-    compute_visit_flags,
-    publish_reassignment,
-    refresh_account_promises,
-    sync_promise,
-)
-from ..services.importer import ImportReport, geocode_missing, parse_accounts_csv, write_accounts
-from ..services.records import account_id_of
-from ..services.store import save
+from ..services.importer import ImportReport, check_accounts_csv, import_accounts, import_actor
+from ..services.writes import Change, Rejected, apply_change, check_change, transaction
 
 
 class Refused(Exception):
     """The action cannot be done as asked; ``message`` is English text with
-    ``{placeholders}``, translated by the page that shows it."""
+    ``{placeholders}``, translated by the page that shows it. ``reasons``
+    are the write layer's, by field, when a rule refused the change."""
 
-    def __init__(self, message: str, **values):
+    def __init__(self, message: str, reasons: dict[str, list[str]] | None = None, **values):
         super().__init__(message)
         self.message = message
         self.values = values
+        self.reasons = reasons or {}
 
 
 class NotFound(Refused):
     pass
 
 
+RULES_REFUSE = "The rules do not allow this change."
+
+
 def supervisor_actor(user_id: str) -> Actor:
-    return Actor(user_id, "server", None, str(server_clock.send()))
+    return Actor(user_id, "server", None, str(server_clock.send()), role="supervisor")
 
 
-def _transaction(session, work):
-    """Run ``work(writer)`` under the feed lock and commit, or roll back."""
+def _apply(tx: ChangeWriter, change: Change):
     try:
-        writer = ChangeWriter(session)
-        result = work(writer)
-        writer.finish()
-        session.commit()
-        return result
-    except BaseException:
-        session.rollback()
-        raise
-
-
-def _python_value(entity: str, name: str, raw):
-    """A conflict stores values in their JSON form; the model wants Python."""
-    if raw is None:
-        return None
-    schema_field = ENTITIES[entity].schema.fields.get(name)
-    if schema_field is None:
-        return raw
-    try:
-        return schema_field.deserialize(raw, name, {name: raw})
-    except ValidationError:
-        raise Refused("The stored value no longer fits this field.") from None
+        return apply_change(tx, change)
+    except Rejected as rejection:
+        raise Refused(RULES_REFUSE, rejection.errors) from None
 
 
 # -- conflicts ----------------------------------------------------------------
 
 RESOLUTIONS = ("kept", "restored")
+RESOLVED_REASON = {
+    "kept": "Conflict resolved by a supervisor: kept the value that won",
+    "restored": "Conflict resolved by a supervisor: restored the value that lost",
+}
+
+
+def resolution_change(conflict: Conflict, record, resolution: str, supervisor_id: str,
+                      amendment_reason: str | None = None) -> Change:
+    """The change a resolution makes: the chosen value written again by the
+    supervisor, over the record's current version. On a done visit it is
+    an amendment like any other and carries the supervisor's reason."""
+    raw = conflict.kept_value if resolution == "kept" else conflict.lost_value
+    fields = {conflict.field: raw}
+    if amendment_reason and conflict.entity == "visit" and record.status == "done":
+        fields["amendment_reason"] = amendment_reason
+    # Written even when it keeps the value already there: the decision is
+    # a version of its own, in the history and on the phones.
+    return Change(conflict.entity, conflict.record_id, fields, supervisor_actor(supervisor_id),
+                  reason=RESOLVED_REASON[resolution], always=True)
+
+
+def resolution_refusals(tx: ChangeWriter, conflict: Conflict, supervisor_id: str) -> dict:
+    """For each resolution, what the rules would refuse of it (with a
+    placeholder reason, so only a refusal no reason can lift shows), so the
+    page offers only what can be done."""
+    record = tx.session.get(RECORD_MODELS[conflict.entity], conflict.record_id)
+    if record is None:
+        return {r: {"_entity": ["No such record."]} for r in RESOLUTIONS}
+    return {r: check_change(tx, resolution_change(conflict, record, r, supervisor_id,
+                                                  "reason given on the page"))
+            for r in RESOLUTIONS}
+
+
+def needs_amendment_reason(conflict: Conflict, record) -> bool:
+    return (conflict.entity == "visit" and record is not None and record.status == "done"
+            and conflict.field != "plan_notes")
 
 
 def resolve_conflict(session, conflict_id: str, resolution: str, supervisor_id: str,
-                     rules: RulesConfig) -> Conflict:
+                     rules: RulesConfig, amendment_reason: str | None = None) -> Conflict:
     """Keep the value that won (``kept``) or bring back the one that lost
     (``restored``), as a new version written by the supervisor."""
     if resolution not in RESOLUTIONS:
         raise Refused("Choose which value to keep.")
 
-    def work(writer: ChangeWriter) -> Conflict:
+    def work(tx: ChangeWriter) -> Conflict:
         # Read under the lock: two supervisors cannot both resolve it.
         conflict = session.get(Conflict, conflict_id, populate_existing=True)
         if conflict is None:
             raise NotFound("No such conflict.")
         if conflict.resolved_at is not None:
             raise Refused("This conflict has already been resolved.")
-        entity, name = conflict.entity, conflict.field
-        record = session.get(RECORD_MODELS[entity], conflict.record_id, populate_existing=True)
+        record = session.get(RECORD_MODELS[conflict.entity], conflict.record_id,
+                             populate_existing=True)
         if record is None:
             raise NotFound("The record of this conflict no longer exists.")
-        raw = conflict.kept_value if resolution == "kept" else conflict.lost_value
-        value = _python_value(entity, name, raw)
-        account = session.get(Account, account_id_of(entity, record))
-        old_collector = record.assigned_collector_id if entity == "account" else None
-        actor = supervisor_actor(supervisor_id)
-        changes = {name: value}
-        if entity == "visit":
-            setattr(record, name, value)
-            flags = compute_visit_flags(session, record, account, rules)
-            if flags != (record.flags or []):
-                changes["flags"] = flags
-        reason = ("Conflict resolved by a supervisor: "
-                  + ("kept the value that won" if resolution == "kept"
-                     else "restored the value that lost"))
-        save(writer, entity, record, changes, actor, clocked=(name,), reason=reason)
-        if entity == "visit":
-            sync_promise(writer, record, account, actor)
-        elif entity == "payment" and name == "status":
-            refresh_account_promises(writer, account, actor)
-        elif entity == "account" and name == "assigned_collector_id" and old_collector != value:
-            publish_reassignment(writer, record, old_collector)
+        _apply(tx, resolution_change(conflict, record, resolution, supervisor_id,
+                                     (amendment_reason or "").strip() or None))
         conflict.resolved_at = utcnow()
         conflict.resolved_by = supervisor_id
         conflict.resolution = resolution
         return conflict
 
-    return _transaction(session, work)
+    return transaction(work, rules=rules, session=session)
 
 
 # -- payments -----------------------------------------------------------------
@@ -127,43 +121,42 @@ def resolve_conflict(session, conflict_id: str, resolution: str, supervisor_id: 
 AWAITING = ("recorded", "deposited")
 
 
-def review_payment(session, payment_id: str, decision: str, note: str, supervisor_id: str) -> Payment:
-    """Confirm a payment, or reject it with a reason; then bring the
-    account's promises up to date (a confirmed payment may keep one)."""
+def review_payment(session, payment_id: str, decision: str, note: str, supervisor_id: str,
+                   rules: RulesConfig) -> Payment:
+    """Confirm a payment, or reject it with a reason; the write layer then
+    brings the account's promises up to date (a confirmed payment may keep
+    one)."""
     note = (note or "").strip()
     if decision not in ("confirm", "reject"):
         raise Refused("Choose confirm or reject.")
     if decision == "reject" and not note:
         raise Refused("Say why the payment is rejected.")
 
-    def work(writer: ChangeWriter) -> Payment:
+    def work(tx: ChangeWriter) -> Payment:
         payment = session.get(Payment, payment_id, populate_existing=True)
         if payment is None:
             raise NotFound("No such payment.")
         if payment.status not in AWAITING:
             raise Refused("This payment has already been reviewed.")
-        changes = {"status": "confirmed" if decision == "confirm" else "rejected"}
-        if note:
-            changes["review_note"] = note
-        actor = supervisor_actor(supervisor_id)
-        save(writer, "payment", payment, changes, actor, clocked=("status",))
-        refresh_account_promises(writer, session.get(Account, payment.account_id), actor)
+        status = "confirmed" if decision == "confirm" else "rejected"
+        _apply(tx, Change("payment", payment.id, {"status": status}, supervisor_actor(supervisor_id),
+                          kept={"review_note": note} if note else {}))
         return payment
 
-    return _transaction(session, work)
+    return transaction(work, rules=rules, session=session)
 
 
 # -- accounts -----------------------------------------------------------------
 
 
-def assign_account(session, account_id: str, collector_id: str | None, supervisor_id: str) -> Account:
+def assign_account(session, account_id: str, collector_id: str | None, supervisor_id: str,
+                   rules: RulesConfig) -> Account:
     """Give the account to another collector (or to nobody). The old
-    collector's phone drops it at its next pull; the new one receives it.
-    Visits still planned move with the account, so they are not left in
-    the plan of someone who can no longer see them."""
+    collector's phone drops it at its next pull; the new one receives it,
+    with the visits still planned (a follow-up of the write layer)."""
     collector_id = collector_id or None
 
-    def work(writer: ChangeWriter) -> Account:
+    def work(tx: ChangeWriter) -> Account:
         account = session.get(Account, account_id, populate_existing=True)
         if account is None:
             raise NotFound("No such account.")
@@ -171,31 +164,25 @@ def assign_account(session, account_id: str, collector_id: str | None, superviso
             collector = session.get(User, collector_id)
             if collector is None or collector.role != "collector" or not collector.active:
                 raise Refused("No active collector with this id.")
-        old = account.assigned_collector_id
-        if old == collector_id:
+        if account.assigned_collector_id == collector_id:
             raise Refused("The account is already assigned that way.")
-        actor = supervisor_actor(supervisor_id)
-        save(writer, "account", account, {"assigned_collector_id": collector_id}, actor)
-        if collector_id is not None:
-            for visit in session.scalars(select(Visit).where(
-                    Visit.account_id == account.id, Visit.status == "planned",
-                    or_(Visit.collector_id.is_(None), Visit.collector_id != collector_id))):
-                save(writer, "visit", visit, {"collector_id": collector_id}, actor)
-        publish_reassignment(writer, account, old)
+        _apply(tx, Change("account", account.id, {"assigned_collector_id": collector_id},
+                          supervisor_actor(supervisor_id)))
         return account
 
-    return _transaction(session, work)
+    return transaction(work, rules=rules, session=session)
 
 
 ESCALATIONS = {"agency": "escalated_agency", "legal": "escalated_legal"}
 
 
-def escalate_account(session, account_id: str, level: str, supervisor_id: str) -> Account:
+def escalate_account(session, account_id: str, level: str, supervisor_id: str,
+                     rules: RulesConfig) -> Account:
     if level not in ESCALATIONS:
         raise Refused("Choose an agency or legal action.")
     status = ESCALATIONS[level]
 
-    def work(writer: ChangeWriter) -> Account:
+    def work(tx: ChangeWriter) -> Account:
         account = session.get(Account, account_id, populate_existing=True)
         if account is None:
             raise NotFound("No such account.")
@@ -203,10 +190,11 @@ def escalate_account(session, account_id: str, level: str, supervisor_id: str) -
             raise Refused("The account is already escalated that way.")
         if account.status in ("settled", "closed"):
             raise Refused("A settled or closed account is not escalated.")
-        save(writer, "account", account, {"status": status}, supervisor_actor(supervisor_id))
+        _apply(tx, Change("account", account.id, {"status": status},
+                          supervisor_actor(supervisor_id)))
         return account
 
-    return _transaction(session, work)
+    return transaction(work, rules=rules, session=session)
 
 
 # -- import -------------------------------------------------------------------
@@ -215,40 +203,32 @@ def escalate_account(session, account_id: str, level: str, supervisor_id: str) -
 @dataclass
 class ImportPreview:
     report: ImportReport
-    rows: list[dict] = field(default_factory=list)  # row + "action" + "collector_name"
+    rows: list[dict] = field(default_factory=list)  # row + "collector_name"
 
     @property
     def ok(self) -> bool:
         return self.report.ok
 
 
-def preview_import(session, text: str) -> ImportPreview:
-    """Check every row; write nothing."""
-    report = parse_accounts_csv(session, text)
-    refs = [r["ref"] for r in report.rows if r.get("ref")]
-    known = set(session.scalars(select(Account.ref).where(Account.ref.in_(refs)))) if refs else set()
-    ids = {r["assigned_collector_id"] for r in report.rows if r.get("assigned_collector_id")}
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
-    rows = [{**row, "action": "update" if row.get("ref") in known else "create",
-             "collector_name": names.get(row.get("assigned_collector_id"), "")}
+def preview_import(session, text: str, supervisor_id: str, rules: RulesConfig) -> ImportPreview:
+    """Check every row as the change it would be; write nothing."""
+    try:
+        report = check_accounts_csv(session, text, import_actor(supervisor_id), rules)
+        ids = {r["assigned_collector_id"] for r in report.rows if r.get("assigned_collector_id")}
+        names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) \
+            if ids else {}
+    finally:
+        session.rollback()
+    rows = [{**row, "collector_name": names.get(row.get("assigned_collector_id"), "")}
             for row in report.rows]
     return ImportPreview(report, rows)
 
 
-def run_import(session, text: str, supervisor_id: str, geocode=None) -> ImportReport:
+def run_import(session, text: str, supervisor_id: str, rules: RulesConfig,
+               geocode=None) -> ImportReport:
     """All rows or none: a file with any bad row writes nothing and comes
     back with its errors."""
-    report = parse_accounts_csv(session, text)
-    if not report.ok:
-        return report
-    geocode_missing(report, geocode)  # network before the transaction, never inside it
-    try:
-        write_accounts(session, report, supervisor_id)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return report
+    return import_accounts(session, text, import_actor(supervisor_id), rules, geocode)
 
 
 def make_geocoder(config):
@@ -261,3 +241,4 @@ def make_geocoder(config):
     if geocoder is None:
         return None
     return lambda address: geocode_address(geocoder, address)
+

@@ -3,9 +3,9 @@ and times, in the reader's language."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
+from .. import messages
 from . import formatting
 from .i18n import label, translate
 
@@ -80,26 +80,8 @@ def show_value(entity: str, name: str, value, lang: str | None = None, zone=None
     return str(value)
 
 
-# The importer's fixed messages (translated through the catalogue) and
-# those with parts that vary.
-IMPORT_MESSAGES = (
-    "required", "longer than 64 characters", "not a decimal number",
-    "give both lat and lon, or neither", "not an ISO 4217 code",
-    "not an amount with at most 2 decimals", "not a date YYYY-MM-DD",
-    "more cells than columns", "no rows",
-)
-_IMPORT_PATTERNS = [
-    (re.compile(r"^missing columns: (?P<names>.+)$"), "missing columns: {names}"),
-    (re.compile(r"^outside (?P<low>-?\d+)\.\.(?P<high>-?\d+)$"), "outside {low}..{high}"),
-    (re.compile(r"^unknown IANA time zone (?P<name>.+)$"), "unknown IANA time zone {name}"),
-    (re.compile(r"^no collector with user name (?P<name>.+)$"), "no collector with user name {name}"),
-    (re.compile(r"^same ref as line (?P<line>\d+)$"), "same ref as line {line}"),
-]
-
-
-def import_message(text: str, lang: str | None = None) -> str:
-    for pattern, template in _IMPORT_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            return translate(template, lang, **match.groupdict())
-    return translate(text, lang)
+def reason_text(text: str, lang: str | None = None) -> str:
+    """A reason of the write layer or the importer (``server/messages.py``)
+    in the reader's language."""
+    template, values = messages.parse(text)
+    return translate(template, lang, **values)

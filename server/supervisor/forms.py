@@ -22,6 +22,8 @@ class CsrfForm(FlaskForm):
 class ResolveForm(FlaskForm):
     keep = SubmitField()
     restore = SubmitField()
+    # Required by the rules when the resolution amends a done visit.
+    reason = TextAreaField(validators=[Optional(), Length(max=2000)])
 
     @property
     def resolution(self) -> str | None:

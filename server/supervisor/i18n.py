@@ -101,6 +101,8 @@ LABELS: dict[str, dict[str, str]] = {
     "rule": {"last_writer_wins_hlc": "The later clock won",
              "domain_precedence": "A done visit wins"},
     "resolution": {"kept": "Kept the value", "restored": "Restored the other value"},
+    "resolution_offer": {"kept": "keeping the value that won",
+                         "restored": "restoring the value that lost"},
     "bucket": {"current": "Current", "1-30": "1–30 days", "31-60": "31–60 days",
                "61-90": "61–90 days", "91-180": "91–180 days", "181-360": "181–360 days",
                "361-720": "361–720 days", "721+": "721+ days"},

@@ -12,8 +12,8 @@ from server.models import HistoryEntry, Promise
 from server.services.changes import Actor
 from server.services.clock import server_clock
 from server.services.derived import promise_id_for
-from server.services.retry import run_in_transaction
 from server.services.upkeep import refresh_due_promises
+from server.services.writes import transaction
 
 from ..helpers import latest
 from .support import done_visit, new_id
@@ -38,7 +38,8 @@ def promise_visit(alice, account_id) -> str:
 def upkeep(app, now: datetime) -> dict:
     with app.app_context():
         actor = Actor(None, "server", None, str(server_clock.send()))
-        return run_in_transaction(lambda session: refresh_due_promises(session, now, actor))
+        return transaction(lambda tx: refresh_due_promises(tx, now, actor),
+                           rules=app.config["RULES"])
 
 
 def status_of(app, promise_id):

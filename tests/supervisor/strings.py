@@ -77,9 +77,10 @@ def python_texts() -> set[str]:
 
 
 def all_texts() -> set[str]:
-    from server.supervisor.display import _IMPORT_PATTERNS, FIELD_LABELS, IMPORT_MESSAGES
+    from server.messages import all_templates
+    from server.supervisor.display import FIELD_LABELS
     from server.supervisor.i18n import all_label_texts
 
     texts = template_texts() | python_texts() | all_label_texts() | set(FIELD_LABELS.values())
-    texts |= {template for _, template in _IMPORT_PATTERNS} | set(IMPORT_MESSAGES)
+    texts |= set(all_templates())
     return {t for t in texts if t}

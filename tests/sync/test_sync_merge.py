@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.merge import RULE_DOMAIN, RULE_HLC, FieldClock, decide_fields
+from sync.merge import (
+    RULE_DOMAIN,
+    RULE_HLC,
+    FieldClock,
+    advance_clocks,
+    decide_fields,
+    merge_status,
+)
 
 A, B = "client-a", "client-b"
 EARLY, LATE = "1764400000000:0000:x", "1764400000001:0000:x"
@@ -14,6 +21,10 @@ EARLY, LATE = "1764400000000:0000:x", "1764400000001:0000:x"
 def decide(incoming, current, clocks, *, base=1, client=A, hlc=LATE, entity="visit"):
     return decide_fields(entity=entity, base_version=base, client_id=client, hlc=hlc,
                          incoming=incoming, current=current, clocks=clocks)
+
+
+def status_of(outcome, clocks, base=1, client=A, new=False):
+    return merge_status(outcome, clocks, base_version=base, client_id=client, new=new)
 
 
 def only(outcome):
@@ -32,7 +43,7 @@ def test_unchanged_since_base_is_taken_whoever_wrote_it(clock_version, base):
     outcome = decide({"notes": "new"}, {"notes": "old"}, clocks, base=base, hlc=EARLY)
     d = only(outcome)
     assert d.take and not d.concurrent
-    assert outcome.status == "applied" and outcome.conflicts == []
+    assert status_of(outcome, clocks, base) == "applied" and outcome.conflicts == []
 
 
 def test_last_written_by_the_same_client_is_taken_even_with_an_older_clock_and_base():
@@ -52,7 +63,7 @@ def test_concurrent_change_greater_hlc_wins_and_the_other_is_lost(incoming_hlc, 
     assert d.concurrent and d.rule == RULE_HLC and d.take is incoming_wins
     assert (d.kept, d.lost) == (("mine", "theirs") if incoming_wins else ("theirs", "mine"))
     assert d.other_clock == clocks["notes"]
-    assert outcome.status == "conflict" and outcome.conflicts == [d]
+    assert status_of(outcome, clocks) == "conflict" and outcome.conflicts == [d]
     assert (outcome.taken == {"notes": d}) is incoming_wins
 
 
@@ -95,7 +106,8 @@ def test_equal_values_are_no_conflict_and_keep_the_existing_clock():
     outcome = decide({"notes": "same"}, {"notes": "same"}, clocks, hlc=EARLY)
     d = only(outcome)
     assert d.concurrent and not d.take and d.rule is None
-    assert outcome.conflicts == [] and outcome.status == "applied"
+    # Another writer moved the record on (to the same value): merged, not a conflict.
+    assert outcome.conflicts == [] and status_of(outcome, clocks) == "merged"
 
 
 def test_equal_value_with_a_newer_clock_is_taken_so_the_clock_moves_on():
@@ -106,7 +118,7 @@ def test_equal_value_with_a_newer_clock_is_taken_so_the_clock_moves_on():
     outcome = decide({"notes": "same"}, {"notes": "same"}, clocks, hlc=LATE)
     d = only(outcome)
     assert d.take and d.concurrent and d.rule is None
-    assert outcome.conflicts == [] and outcome.status == "applied"
+    assert outcome.conflicts == [] and status_of(outcome, clocks) == "merged"
 
 
 def test_custom_equality_is_used_for_equal_values():
@@ -135,7 +147,7 @@ def test_mixed_mutation_decides_each_field_on_its_own():
                      {"notes": "theirs", "plan_notes": "old"}, clocks, base=2, hlc=EARLY)
     assert set(outcome.taken) == {"plan_notes", "scheduled_at"}
     assert [(c.field, c.kept, c.lost) for c in outcome.conflicts] == [("notes", "theirs", "mine")]
-    assert outcome.status == "conflict"
+    assert status_of(outcome, clocks, base=2) == "conflict"
 
 
 # Property: whatever the clocks, nothing is lost — every concurrent field
@@ -194,3 +206,24 @@ def test_property_concurrent_writers_converge_whichever_arrives_first(writes, rn
     shuffled = list(writes)
     rnd.shuffle(shuffled)
     assert apply_all(writes) == apply_all(shuffled)
+
+
+@pytest.mark.parametrize("clocks,base,new,expected", [
+    ({}, 0, True, "applied"),
+    # A record created by another writer that this one never saw is no
+    # merge: a new record has no base to have moved on from.
+    ({"notes": FieldClock(1, LATE, B)}, 0, True, "applied"),
+    ({"plan_notes": FieldClock(2, LATE, B)}, 1, False, "merged"),
+    ({"plan_notes": FieldClock(2, LATE, B)}, 2, False, "applied"),
+    ({"plan_notes": FieldClock(2, LATE, A)}, 1, False, "applied"),  # its own write
+])
+def test_merge_status_without_conflicts(clocks, base, new, expected):
+    outcome = decide({"notes": "mine"}, {"notes": None}, {}, base=base)
+    assert merge_status(outcome, clocks, base_version=base, client_id=A, new=new) == expected
+
+
+def test_advance_clocks_moves_the_taken_fields_to_the_writer_at_the_next_version():
+    clocks = {"notes": FieldClock(1, EARLY, B), "plan_notes": FieldClock(1, EARLY, B)}
+    moved = advance_clocks(clocks, ["notes"], version=2, hlc=LATE, client_id=A)
+    assert moved == {"notes": FieldClock(2, LATE, A), "plan_notes": FieldClock(1, EARLY, B)}
+    assert clocks["notes"] == FieldClock(1, EARLY, B)  # the input is left as it was

@@ -18,7 +18,9 @@ from ...models import (
     User,
     Visit,
 )
+from ...services.changes import ChangeWriter
 from ...services.store import to_json_value
+from ..actions import needs_amendment_reason, resolution_refusals
 from ..formatting import hlc_instant
 from .records import client_users, users_by_id
 
@@ -40,9 +42,15 @@ class ConflictRow:
     current: object
     changed_since: bool
     resolver: User | None
+    # What the rules would refuse of each resolution ("kept", "restored"),
+    # so the page never offers one they refuse; and whether a resolution
+    # amends a done visit, so it asks for the reason.
+    refusals: dict
+    needs_reason: bool
 
 
-def conflict_rows(session, resolved: bool, limit: int = 200) -> list[ConflictRow]:
+def conflict_rows(session, resolved: bool, supervisor_id: str | None = None,
+                  limit: int = 200) -> list[ConflictRow]:
     query = select(Conflict)
     if resolved:
         query = query.where(Conflict.resolved_at.is_not(None)).order_by(Conflict.resolved_at.desc())
@@ -56,8 +64,10 @@ def conflict_rows(session, resolved: bool, limit: int = 200) -> list[ConflictRow
     accounts = {a.id: a for a in session.scalars(
         select(Account).where(Account.id.in_({c.account_id for c in conflicts if c.account_id})))}
     rows = []
+    checking = ChangeWriter(session, lock=False)
     for c in conflicts:
         record = session.get(RECORD_MODELS[c.entity], c.record_id)
+        refusals = {} if c.resolved_at else resolution_refusals(checking, c, supervisor_id)
         current = to_json_value(c.entity, c.field, getattr(record, c.field, None)) if record else None
         rows.append(ConflictRow(
             conflict=c,
@@ -70,6 +80,8 @@ def conflict_rows(session, resolved: bool, limit: int = 200) -> list[ConflictRow
             current=current,
             changed_since=record is not None and current != c.kept_value,
             resolver=users.get(c.resolved_by),
+            refusals=refusals,
+            needs_reason=not c.resolved_at and needs_amendment_reason(c, record),
         ))
     return rows
 

@@ -10,7 +10,6 @@ from ...extensions import db
 from ...models import utcnow
 from .. import supervisor
 from ..actions import (
-    NotFound,
     Refused,
     assign_account,
     escalate_account,
@@ -20,7 +19,7 @@ from ..actions import (
 )
 from ..forms import AssignForm, EscalateForm, ImportConfirmForm, ImportUploadForm
 from ..queries.accounts import UNASSIGNED, AccountFilter, account_detail, account_page, collectors
-from . import page_number
+from . import flash_refusal, page_number
 
 
 @supervisor.get("/accounts")
@@ -51,21 +50,16 @@ def _done(message: str, **values):
     flash((message, values), "ok")
 
 
-def _refused(exc: Refused):
-    if isinstance(exc, NotFound):
-        abort(404)
-    flash((exc.message, exc.values), "error")
-
-
 @supervisor.post("/accounts/<account_id>/assign")
 def assign(account_id: str):
     form = AssignForm()
     if form.validate_on_submit():
         try:
-            assign_account(db.session, account_id, form.collector.data or None, current_user.id)
+            assign_account(db.session, account_id, form.collector.data or None, current_user.id,
+                           current_app.config["RULES"])
             _done("Assignment saved. The phones pick it up at their next sync.")
         except Refused as exc:
-            _refused(exc)
+            flash_refusal(exc)
     else:
         flash(("Choose a collector from the list.", {}), "error")
     return redirect(url_for("supervisor.account", account_id=account_id))
@@ -76,10 +70,11 @@ def escalate(account_id: str):
     form = EscalateForm()
     if form.validate_on_submit():
         try:
-            escalate_account(db.session, account_id, form.level.data, current_user.id)
+            escalate_account(db.session, account_id, form.level.data, current_user.id,
+                             current_app.config["RULES"])
             _done("The account is escalated.")
         except Refused as exc:
-            _refused(exc)
+            flash_refusal(exc)
     else:
         flash(("Choose an agency or legal action.", {}), "error")
     return redirect(url_for("supervisor.account", account_id=account_id))
@@ -107,7 +102,8 @@ def import_accounts():
                        {}), "error")
                 status = 400
             else:
-                preview = preview_import(db.session, text)
+                preview = preview_import(db.session, text, current_user.id,
+                                         current_app.config["RULES"])
                 confirm.csv_text.data = text
                 status = 200 if preview.ok else 422
         else:
@@ -124,11 +120,12 @@ def import_confirm():
         flash(("Nothing to import: upload the file again.", {}), "error")
         return redirect(url_for("supervisor.import_accounts"))
     report = run_import(db.session, confirm.csv_text.data, current_user.id,
-                        make_geocoder(current_app.config))
+                        current_app.config["RULES"], make_geocoder(current_app.config))
     if not report.ok:
         # The file was checked again and something no longer fits (another
         # supervisor's change, a collector made inactive): nothing written.
-        preview = preview_import(db.session, confirm.csv_text.data)
+        preview = preview_import(db.session, confirm.csv_text.data, current_user.id,
+                                 current_app.config["RULES"])
         flash(("Nothing was imported: the file has bad rows.", {}), "error")
         return render_template("supervisor/import.html", upload=ImportUploadForm(),
                                preview=preview, confirm=confirm), 422

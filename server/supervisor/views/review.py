@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...extensions import db
 from .. import supervisor
-from ..actions import NotFound, Refused, resolve_conflict, review_payment
+from ..actions import Refused, resolve_conflict, review_payment
 from ..forms import PaymentReviewForm, ResolveForm
 from ..queries import review as queries
-from . import page_number
-
-
-def _refused(exc: Refused):
-    if isinstance(exc, NotFound):
-        abort(404)
-    flash((exc.message, exc.values), "error")
+from . import flash_refusal, page_number
 
 
 @supervisor.get("/conflicts")
 def conflicts():
     show_resolved = request.args.get("show") == "resolved"
     return render_template(
-        "supervisor/conflicts.html", rows=queries.conflict_rows(db.session, show_resolved),
+        "supervisor/conflicts.html",
+        rows=queries.conflict_rows(db.session, show_resolved, current_user.id),
         show_resolved=show_resolved, form=ResolveForm())
 
 
@@ -33,11 +28,13 @@ def resolve(conflict_id: str):
     if form.validate_on_submit():
         try:
             resolve_conflict(db.session, conflict_id, form.resolution or "", current_user.id,
-                             current_app.config["RULES"])
+                             current_app.config["RULES"], form.reason.data)
             flash(("Conflict resolved. The phones receive the chosen value at their next sync.",
                    {}), "ok")
         except Refused as exc:
-            _refused(exc)
+            flash_refusal(exc)
+    else:
+        flash(("The reason is too long.", {}), "error")
     return redirect(url_for("supervisor.conflicts"))
 
 
@@ -71,11 +68,12 @@ def review(payment_id: str):
     if form.validate_on_submit():
         try:
             payment = review_payment(db.session, payment_id, form.decision or "",
-                                     form.note.data or "", current_user.id)
+                                     form.note.data or "", current_user.id,
+                                     current_app.config["RULES"])
             flash(("Payment confirmed." if payment.status == "confirmed"
                    else "Payment rejected.", {}), "ok")
         except Refused as exc:
-            _refused(exc)
+            flash_refusal(exc)
     else:
         flash(("The note is too long.", {}), "error")
     return redirect(url_for("supervisor.payments"))

@@ -1,0 +1,29 @@
+"""Facts an entity's invariants ask of storage (``entities.Lookups``),
+answered inside a writing transaction (``changes.ChangeWriter``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..models import Account, User, Visit
+
+
+class StoreLookups:
+    def __init__(self, tx):
+        self._tx = tx
+        self._roles: dict[str, str | None] = {}
+
+    def user_role(self, user_id: str) -> str | None:
+        if user_id not in self._roles:
+            user = self._tx.session.get(User, user_id)
+            self._roles[user_id] = user.role if user is not None and user.active else None
+        return self._roles[user_id]
+
+    def visit_account(self, visit_id: str) -> str | None:
+        visit = self._tx.get(Visit, visit_id)
+        return visit.account_id if visit is not None else None
+
+    def account_with_ref(self, ref: str) -> str | None:
+        # The query flushes what the transaction has pending first, so an
+        # account created or renamed earlier in it is found too.
+        return self._tx.session.scalar(select(Account.id).where(Account.ref == ref))
