@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -21,12 +22,26 @@ from .rules.config import RulesConfig
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
 
+def _refuse_constant(name: str):
+    # NaN and Infinity are not JSON (RFC 8259); the json module reads them
+    # by default, and a non-finite number reaches no column.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise ValueError(f"{text} is out of range for a number")
+    return value
+
+
 class OrjsonProvider(DefaultJSONProvider):
     """orjson for request bodies and answers: a pull page of 500 records
     or a push of 500 mutations is encoded and parsed several times faster
-    than with the json module. What orjson refuses (a lone surrogate, NaN,
-    an integer beyond 64 bits, a key that is no string) goes to the json
-    module as before, so every input gets the answer it got before."""
+    than with the json module. What orjson refuses (a lone surrogate, an
+    integer beyond 64 bits, a key that is no string) goes to the json
+    module, which reads it as before — except NaN, Infinity and numbers
+    too large for a float (1e400), which are no JSON and answer 400."""
 
     _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
@@ -41,7 +56,7 @@ class OrjsonProvider(DefaultJSONProvider):
                 return orjson.loads(s)
             except orjson.JSONDecodeError:
                 pass
-        return json.loads(s, **kwargs)
+        return json.loads(s, parse_constant=_refuse_constant, parse_float=_finite_float, **kwargs)
 
     def _bytes(self, obj) -> bytes:
         try:

@@ -33,4 +33,5 @@ def register_rules_cli(app: Flask) -> None:
         counts = transaction(lambda tx: refresh_due_promises(tx, utcnow(), actor),
                              rules=current_app.config["RULES"])
         click.echo(f"promises: {counts['checked']} checked, {counts['kept']} kept, "
-                   f"{counts['broken']} broken")
+                   f"{counts['broken']} broken"
+                   + (f", {counts['refused']} refused by the rules" if counts["refused"] else ""))

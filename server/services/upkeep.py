@@ -11,6 +11,7 @@ the phones through the change feed and is kept in the history.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,6 +23,9 @@ from ..rules.clock import as_utc
 from ..rules.promises import BROKEN, KEPT, PENDING
 from .changes import Actor, ChangeWriter
 from .derived import confirmed_payments, refresh_promise
+from .writes import Rejected
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,6 +33,7 @@ class UpkeepReport:
     checked: int = 0
     kept: int = 0
     broken: int = 0
+    refused: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -56,7 +61,7 @@ def due_promises(session, now: datetime) -> list[Promise]:
 def refresh_due_promises(tx: ChangeWriter, now: datetime, actor: Actor) -> dict[str, int]:
     """Move every decided pending promise to ``kept`` or ``broken`` inside
     the write transaction ``tx`` (``writes.transaction``). Returns
-    ``{"checked", "kept", "broken"}``.
+    ``{"checked", "kept", "broken", "refused"}``.
 
     The transaction takes the feed lock before anything is read, so a
     concurrent push that confirms a payment cannot interleave with the
@@ -72,7 +77,14 @@ def refresh_due_promises(tx: ChangeWriter, now: datetime, actor: Actor) -> dict[
         payments = confirmed_payments(session, account_id)
         for promise in group:
             report.checked += 1
-            if refresh_promise(tx, promise, account, actor, now, payments):
+            try:
+                changed = refresh_promise(tx, promise, account, actor, now, payments)
+            except Rejected as refusal:
+                # Refused before anything was written: the others go on.
+                log.warning("promise %s not refreshed: %s", promise.id, refusal)
+                report.refused += 1
+                continue
+            if changed:
                 report.kept += promise.status == KEPT
                 report.broken += promise.status == BROKEN
     return report.as_dict()

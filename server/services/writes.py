@@ -67,6 +67,10 @@ class Rejected(Exception):
         self.errors = errors
 
 
+class FollowUpRefused(RuntimeError):
+    """A rule refused a change that follows from one already written."""
+
+
 @dataclass
 class Change:
     """One change to one record.
@@ -362,7 +366,14 @@ def apply_change(tx: ChangeWriter, change: Change) -> Outcome:
 
     follow_up = FOLLOW_UPS.get(entity)
     if follow_up is not None:
-        follow_up(tx, record, plan.account, actor, changes, plan.new, old_collector)
+        try:
+            follow_up(tx, record, plan.account, actor, changes, plan.new, old_collector)
+        except Rejected as refusal:
+            # The change is written already; a rule refusing what must follow
+            # from it means two rules contradict each other, which no caller
+            # can handle as a refusal of the change (the transaction fails).
+            raise FollowUpRefused(f"a follow-up of {entity} {change.id} was refused: {refusal}") \
+                from refusal
 
     conflicts = _store_conflicts(tx, entity, record, plan, actor)
     status = merge_status(plan.outcome, plan.clocks, base_version=plan.base_version,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..entities.visit import FREE_AFTER_DONE
 from ..models import RECORD_MODELS, Account, Conflict, Payment, User, utcnow
 from ..rules.config import RulesConfig
 from ..services.changes import Actor, ChangeWriter
@@ -85,7 +86,7 @@ def resolution_refusals(tx: ChangeWriter, conflict: Conflict, supervisor_id: str
 
 def needs_amendment_reason(conflict: Conflict, record) -> bool:
     return (conflict.entity == "visit" and record is not None and record.status == "done"
-            and conflict.field != "plan_notes")
+            and conflict.field not in FREE_AFTER_DONE)
 
 
 def resolve_conflict(session, conflict_id: str, resolution: str, supervisor_id: str,

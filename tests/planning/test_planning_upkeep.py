@@ -68,7 +68,7 @@ def test_promise_dated_yesterday_becomes_broken_and_reaches_the_phone(app, world
     assert upkeep(app, at("2030-01-06T23:59:00+08:00"))["broken"] == 0
     # 00:30 on the 7th in Taipei is still the 6th in UTC: the local day counts.
     counts = upkeep(app, at("2030-01-06T16:30:00+00:00"))
-    assert counts == {"checked": 1, "kept": 0, "broken": 1}
+    assert counts == {"checked": 1, "kept": 0, "broken": 1, "refused": 0}
 
     changes = alice.pull_all()
     after = latest(changes, "promise")[("promise", promise_id)]
@@ -82,7 +82,7 @@ def test_promise_dated_yesterday_becomes_broken_and_reaches_the_phone(app, world
     assert account["data"]["broken_promises"] == 1
 
     # Idempotent: a second run finds nothing left to decide.
-    assert upkeep(app, at("2030-01-08T00:00:00+08:00")) == {"checked": 0, "kept": 0, "broken": 0}
+    assert upkeep(app, at("2030-01-08T00:00:00+08:00")) == {"checked": 0, "kept": 0, "broken": 0, "refused": 0}
 
 
 def test_paid_on_the_promised_day_is_kept(app, world):
@@ -99,7 +99,7 @@ def test_paid_a_day_late_is_broken(app, world):
     promise_id = promise_visit(alice, world.accounts["A-1"])
     pay(world, alice, world.accounts["A-1"], "2030-01-07T09:00:00+08:00")
     assert status_of(app, promise_id) == "pending"  # the day has not come yet
-    assert upkeep(app, at("2030-01-07T10:00:00+08:00")) == {"checked": 1, "kept": 0, "broken": 1}
+    assert upkeep(app, at("2030-01-07T10:00:00+08:00")) == {"checked": 1, "kept": 0, "broken": 1, "refused": 0}
     assert status_of(app, promise_id) == "broken"
 
 
@@ -112,7 +112,7 @@ def test_pending_promise_met_by_payments_is_kept_by_upkeep(app, world):
     with app.app_context():
         db.session.execute(update(Promise).where(Promise.id == promise_id).values(status="pending"))
         db.session.commit()
-    assert upkeep(app, at("2030-01-05T12:00:00+08:00")) == {"checked": 1, "kept": 1, "broken": 0}
+    assert upkeep(app, at("2030-01-05T12:00:00+08:00")) == {"checked": 1, "kept": 1, "broken": 0, "refused": 0}
     assert status_of(app, promise_id) == "kept"
 
 
