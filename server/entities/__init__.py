@@ -23,6 +23,7 @@ from .fields import (
     S,
     in_year_range,
     is_known_timezone,
+    is_record_id,
     is_storable,
     storable_copy,
     visible_characters,
@@ -41,6 +42,6 @@ __all__ = [
     "EntitySpec", "Errors", "Lookups", "MAX_YEAR", "MET_VALUES", "MIN_YEAR", "NOBODY",
     "OUTCOME_FIELDS", "PAYMENT_METHODS", "PAYMENT_STATUSES", "PLAN_FIELDS",
     "PROMISE_STATUSES", "Proposal", "S", "SUPERVISOR", "UUID_VALIDATOR", "VISIT_RESULTS",
-    "VISIT_STATUSES", "in_year_range", "is_known_timezone", "is_storable", "storable_copy",
+    "VISIT_STATUSES", "in_year_range", "is_known_timezone", "is_record_id", "is_storable", "storable_copy",
     "visible_characters",
 ]

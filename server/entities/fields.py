@@ -66,6 +66,17 @@ UUID_VALIDATOR = validate.Regexp(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z",
     error=messages.NOT_UUID,
 )
+
+
+def is_record_id(value: Any) -> bool:
+    """Whether ``value`` has the form of a record id (before it is looked up)."""
+    try:
+        UUID_VALIDATOR(value)
+    except (ValidationError, TypeError):
+        return False
+    return True
+
+
 LAT = validate.Range(min=-90, max=90)
 LON = validate.Range(min=-180, max=180)
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import messages
+from ..entities import is_storable
 from ..models import Account, User, new_id
 from ..rules.config import RulesConfig
 from .changes import Actor, ChangeWriter
@@ -152,7 +153,8 @@ def _change(row: dict, existing: Account | None, actor: Actor) -> Change:
 
 
 def _existing(session, report: ImportReport) -> dict[str, Account]:
-    refs = [r["ref"] for r in report.rows if r.get("ref")]
+    # A ref PostgreSQL cannot hold is never looked up (the row is refused).
+    refs = [r["ref"] for r in report.rows if r.get("ref") and is_storable(r["ref"])]
     if not refs:
         return {}
     return {a.ref: a for a in session.scalars(select(Account).where(Account.ref.in_(refs)))}

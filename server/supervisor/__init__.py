@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import BaseConverter
 
 from ..extensions import db, login_manager
 from ..models import User
@@ -21,6 +22,16 @@ supervisor = Blueprint(
     "supervisor", __name__, url_prefix="/supervisor",
     static_folder="../static/supervisor", static_url_path="/static",
 )
+
+class RecordIdConverter(BaseConverter):
+    """A record's id in a page's path: a lower-case hyphenated UUID, or the
+    path is no page at all (404) — never text sent on to the database."""
+
+    regex = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+supervisor.record_once(
+    lambda state: state.app.url_map.converters.setdefault("id", RecordIdConverter))
 
 # Reachable without a supervisor's session.
 OPEN_ENDPOINTS = {"supervisor.login", "supervisor.static", "supervisor.set_language"}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..entities import is_record_id, visible_characters
 from ..entities.visit import FREE_AFTER_DONE
 from ..models import RECORD_MODELS, Account, Conflict, Payment, User, utcnow
 from ..rules.config import RulesConfig
@@ -130,7 +131,9 @@ def review_payment(session, payment_id: str, decision: str, note: str, superviso
     note = (note or "").strip()
     if decision not in ("confirm", "reject"):
         raise Refused("Choose confirm or reject.")
-    if decision == "reject" and not note:
+    if decision == "reject" and visible_characters(note) < 3:
+        # The collector reads it on her phone: white space or invisible
+        # characters are no reason.
         raise Refused("Say why the payment is rejected.")
 
     def work(tx: ChangeWriter) -> Payment:
@@ -162,7 +165,7 @@ def assign_account(session, account_id: str, collector_id: str | None, superviso
         if account is None:
             raise NotFound("No such account.")
         if collector_id is not None:
-            collector = session.get(User, collector_id)
+            collector = session.get(User, collector_id) if is_record_id(collector_id) else None
             if collector is None or collector.role != "collector" or not collector.active:
                 raise Refused("No active collector with this id.")
         if account.assigned_collector_id == collector_id:

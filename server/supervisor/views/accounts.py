@@ -31,7 +31,7 @@ def accounts():
                            unassigned=UNASSIGNED)
 
 
-@supervisor.get("/accounts/<account_id>")
+@supervisor.get("/accounts/<id:account_id>")
 def account(account_id: str):
     detail = account_detail(db.session, account_id, utcnow(), current_app.config["RULES"])
     if detail is None:
@@ -50,7 +50,7 @@ def _done(message: str, **values):
     flash((message, values), "ok")
 
 
-@supervisor.post("/accounts/<account_id>/assign")
+@supervisor.post("/accounts/<id:account_id>/assign")
 def assign(account_id: str):
     form = AssignForm()
     if form.validate_on_submit():
@@ -65,7 +65,7 @@ def assign(account_id: str):
     return redirect(url_for("supervisor.account", account_id=account_id))
 
 
-@supervisor.post("/accounts/<account_id>/escalate")
+@supervisor.post("/accounts/<id:account_id>/escalate")
 def escalate(account_id: str):
     form = EscalateForm()
     if form.validate_on_submit():

@@ -22,7 +22,7 @@ def conflicts():
         show_resolved=show_resolved, form=ResolveForm())
 
 
-@supervisor.post("/conflicts/<conflict_id>/resolve")
+@supervisor.post("/conflicts/<id:conflict_id>/resolve")
 def resolve(conflict_id: str):
     form = ResolveForm()
     if form.validate_on_submit():
@@ -62,7 +62,7 @@ def payments():
         tab=tab, tabs=PROMISE_TABS, form=PaymentReviewForm())
 
 
-@supervisor.post("/payments/<payment_id>/review")
+@supervisor.post("/payments/<id:payment_id>/review")
 def review(payment_id: str):
     form = PaymentReviewForm()
     if form.validate_on_submit():

@@ -39,7 +39,7 @@ def visits_export():
     )
 
 
-@supervisor.get("/visits/<visit_id>")
+@supervisor.get("/visits/<id:visit_id>")
 def visit_detail(visit_id: str):
     detail = load_visit_detail(db.session, visit_id, current_app.config["RULES"].geofence_m)
     if detail is None:
