@@ -56,13 +56,29 @@ VISIT_FIELDS = ["plan_notes", "scheduled_at", "arrived_at", "checkin_lat", "chec
 ACCOUNT_FIELDS = ["notes", "original_contact_phone", "delinquency_reason"]
 
 
-def push_raw(web, phone, entity, record_id, field, literal, extra=""):
-    phone.seq = seq = phone.seq + 1
-    body = ('{"client_id": "%s", "mutations": [{"seq": %d, "hlc": "%s", "entity": "%s", '
-            '"id": "%s", "base_version": 0, "fields": {%s"%s": %s}}]}'
-            % (phone.client_id, seq, phone.next_hlc(), entity, record_id, extra, field, literal))
-    return web.post("/api/v1/sync/push", body.encode(), headers={
+def push_body(phone, entity, field, literals, record_ids, base_version=0, fields=None) -> bytes:
+    """A push of one mutation per literal, each written into the JSON text
+    as it is (a JSON encoder would refuse or change some of them)."""
+    mutations = []
+    for i, record_id in enumerate(record_ids):
+        phone.seq += 1
+        mutations.append({"seq": phone.seq, "hlc": phone.next_hlc(), "entity": entity,
+                          "id": record_id, "base_version": base_version,
+                          "fields": {**(fields or {}), field: f"@literal{i}@"}})
+    body = json.dumps({"client_id": phone.client_id, "mutations": mutations})
+    for i, literal in enumerate(literals):
+        body = body.replace(f'"@literal{i}@"', literal)
+    return body.encode()
+
+
+def post_push(web, phone, body: bytes):
+    return web.post("/api/v1/sync/push", body, headers={
         **phone.headers, "Content-Type": "application/json"}, status="*")
+
+
+def push_raw(web, phone, entity, record_id, field, literal, fields=None):
+    return post_push(web, phone, push_body(phone, entity, field, [literal], [record_id],
+                                           fields=fields))
 
 
 @pytest.mark.parametrize("literal", NOT_JSON)
@@ -70,7 +86,7 @@ def test_a_non_finite_number_is_a_400_and_the_queue_goes_on(app, world, literal)
     alice = world.phone("alice")
     before = written(app)
     response = push_raw(world.web, alice, "visit", new_id(), "checkin_lat", literal,
-                        extra='"account_id": "%s", ' % world.accounts["A-1"])
+                        fields={"account_id": world.accounts["A-1"]})
     assert response.status_int == 400, response.body[:300]
     assert response.json["error"]["message"] == "the request body is not valid JSON"
     assert written(app) == before
@@ -80,25 +96,12 @@ def test_a_non_finite_number_is_a_400_and_the_queue_goes_on(app, world, literal)
     assert result["status"] == "applied" and result["seq"] == 1
 
 
-def push_batch(web, phone, entity, field, literals, record_ids, base_version=0, extra=""):
-    """One push of a mutation per literal (as text), then one good one."""
-    mutations = []
-    for literal, record_id in zip(literals, record_ids, strict=True):
-        phone.seq += 1
-        mutations.append('{"seq": %d, "hlc": "%s", "entity": "%s", "id": "%s", "base_version": %d, '
-                         '"fields": {%s"%s": %s}}' % (phone.seq, phone.next_hlc(), entity, record_id,
-                                                      base_version, extra, field, literal))
-    body = '{"client_id": "%s", "mutations": [%s]}' % (phone.client_id, ", ".join(mutations))
-    return web.post("/api/v1/sync/push", body.encode(), headers={
-        **phone.headers, "Content-Type": "application/json"}, status="*")
-
-
 @pytest.mark.parametrize("field", VISIT_FIELDS)
 def test_hostile_visit_values_are_refused_or_stored_never_a_5xx(app, world, field):
     alice = world.phone("alice")
     ids = [new_id() for _ in HOSTILE_LITERALS]
-    response = push_batch(world.web, alice, "visit", field, HOSTILE_LITERALS, ids,
-                          extra='"account_id": "%s", ' % world.accounts["A-1"])
+    response = post_push(world.web, alice, push_body(
+        alice, "visit", field, HOSTILE_LITERALS, ids, fields={"account_id": world.accounts["A-1"]}))
     assert response.status_int == 200, response.body[:300]
     assert response.json["last_seq"] == len(HOSTILE_LITERALS)
     results = response.json["results"]
@@ -117,8 +120,9 @@ def test_hostile_visit_values_are_refused_or_stored_never_a_5xx(app, world, fiel
 @pytest.mark.parametrize("field", ACCOUNT_FIELDS)
 def test_hostile_account_values_never_a_5xx(app, world, field):
     alice = world.phone("alice")
-    response = push_batch(world.web, alice, "account", field, HOSTILE_LITERALS,
-                          [world.accounts["A-1"]] * len(HOSTILE_LITERALS), base_version=1)
+    response = post_push(world.web, alice, push_body(
+        alice, "account", field, HOSTILE_LITERALS, [world.accounts["A-1"]] * len(HOSTILE_LITERALS),
+        base_version=1))
     assert response.status_int == 200, response.body[:300]
     assert {r["status"] for r in response.json["results"]} <= {"applied", "merged", "rejected"}
 
@@ -259,7 +263,7 @@ def test_refused_mutations_with_any_value_can_be_listed(app, world, web):
     alice = world.phone("alice")
     for literal in ('"\\ud800"', str(10**30), '"nul \\u0000"'):
         push_raw(world.web, alice, "visit", new_id(), "notes", literal,
-                 extra='"account_id": "%s", ' % world.accounts["A-1"])
+                 fields={"account_id": world.accounts["A-1"]})
     sign_in(web, "sup")
     page = web.get("/supervisor/rejected")
     assert page.status_int == 200 and len(page.html.select("table.rejected tbody tr")) == 3
