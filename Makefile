@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev chromium lint bench clean
+.PHONY: run test test-lowest install install-dev chromium lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,18 @@ run: install
 test: install-dev chromium
 	$(BIN)/pytest
 
+# The API, sync-core and supervisor tests once more against the lowest versions of the
+# direct dependencies that pyproject.toml allows, so a lower bound that is
+# too low is caught (CI runs it after `make test`).
+LOWEST := .venv-lowest
+test-lowest:
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/pip install -q uv
+	$(LOWEST)/bin/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e .
+	$(LOWEST)/bin/uv pip install -q --python $(LOWEST)/bin/python pytest pytest-timeout webtest hypothesis
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider tests/api tests/sync tests/supervisor \
+		--ignore tests/supervisor/test_browser.py
+
 lint: install-dev
 	$(BIN)/ruff check server sync tests bench
 
@@ -53,4 +65,4 @@ bench: install-dev
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache test-artifacts
+	rm -rf $(VENV) $(LOWEST) instance .pytest_cache test-artifacts

@@ -58,6 +58,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):
+        if request.path.startswith("/supervisor/") and exc.code == 404:
+            # A path no supervisor page matches (a malformed record id)
+            # gets the pages' own "not found", as an unknown record does.
+            from .supervisor import not_found
+
+            return not_found(exc)
         if not _is_api():
             return exc
         code = exc.code or 500

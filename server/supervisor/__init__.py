@@ -81,7 +81,7 @@ def page_headers(response):
     return response
 
 
-@supervisor.context_processor
+@supervisor.app_context_processor  # also for the "not found" page of a path no view matched
 def template_helpers():
     from . import display
     from .forms import CsrfForm
