@@ -5,16 +5,10 @@ Where PROTOCOL.md is silent this document records the choice made, in the
 
 from __future__ import annotations
 
-from ..entities import (
-    ACCOUNT_STATUSES,
-    DELINQUENCY_REASONS,
-    MET_VALUES,
-    PAYMENT_METHODS,
-    PAYMENT_STATUSES,
-    PROMISE_STATUSES,
-    VISIT_RESULTS,
-    VISIT_STATUSES,
-)
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from ..entities import ENTITIES
 
 UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
 HLC = {"type": "string", "pattern": "^[0-9]{13}:[0-9a-f]{4}:[A-Za-z0-9-]{1,64}$"}
@@ -45,19 +39,6 @@ def _json(ref: str, description: str = "OK") -> dict:
 
 ERRORS_AUTH = {"401": _error("No, unknown, expired or revoked token.")}
 
-ACCOUNT_FIELDS = {
-    "ref": {"type": "string"}, "customer_name": {"type": "string"},
-    "original_contact_name": _nullable({"type": "string"}),
-    "original_contact_role": _nullable({"type": "string"}),
-    "original_contact_phone": _nullable({"type": "string"}),
-    "address": _nullable({"type": "string"}), "address_notes": _nullable({"type": "string"}),
-    "lat": _nullable({"type": "number"}), "lon": _nullable({"type": "number"}),
-    "timezone": {"type": "string", "description": "IANA time zone name."},
-    "currency": {"type": "string", "description": "ISO 4217 code."},
-    "principal": MONEY, "amount_due": MONEY, "due_since": _nullable(DATE),
-    "assigned_collector_id": _nullable(UUID), "status": _enum(ACCOUNT_STATUSES),
-    "delinquency_reason": _nullable(_enum(DELINQUENCY_REASONS)), "notes": _nullable({"type": "string"}),
-}
 ACCOUNT_COMPUTED = {
     "days_past_due": {"type": "integer"},
     "aging_bucket": _enum(("current", "1-30", "31-60", "61-90", "91-180", "181-360", "361-720", "721+")),
@@ -68,34 +49,44 @@ ACCOUNT_COMPUTED = {
                "description": "Choice: account-level alerts, e.g. `redirect_loop` after two redirects in a row."},
     "escalation": _nullable({"type": "object", "description": "Choice: a suggestion `{suggest: agency|legal, reasons}` for the supervisor."}),
 }
-VISIT_FIELDS = {
-    "account_id": UUID, "collector_id": _nullable(UUID), "scheduled_at": _nullable(TIME),
-    "status": _enum(VISIT_STATUSES), "plan_notes": _nullable({"type": "string"}),
-    "arrived_at": _nullable(TIME), "departed_at": _nullable(TIME),
-    "checkin_lat": _nullable({"type": "number"}), "checkin_lon": _nullable({"type": "number"}),
-    "checkin_accuracy_m": _nullable({"type": "number"}),
-    "met": _nullable(_enum(MET_VALUES)), "met_name": _nullable({"type": "string"}),
-    "redirected_to": _nullable({"type": "string"}), "other_guests_present": _nullable({"type": "boolean"}),
-    "waited_minutes": _nullable({"type": "integer"}),
-    "delinquency_reason": _nullable(_enum(DELINQUENCY_REASONS)),
-    "result": _nullable(_enum(VISIT_RESULTS)), "promise_amount": _nullable(MONEY),
-    "promise_date": _nullable(DATE), "notes": _nullable({"type": "string"}),
-    "conduct_confirmed": _nullable({"type": "boolean"}), "amendment_reason": _nullable({"type": "string"}),
-}
-PAYMENT_FIELDS = {
-    "account_id": UUID, "visit_id": _nullable(UUID), "amount": MONEY,
-    "method": _enum(PAYMENT_METHODS), "collected_at": TIME, "notes": _nullable({"type": "string"}),
-    "status": _enum(PAYMENT_STATUSES),
-}
-PROMISE_FIELDS = {
-    "account_id": UUID, "visit_id": UUID, "amount": MONEY, "promise_date": DATE,
-    "status": _enum(PROMISE_STATUSES), "collector_id": _nullable(UUID), "made_at": _nullable(TIME),
-}
 COMMON = {"id": UUID, "version": {"type": "integer"}, "updated_at": _nullable(TIME)}
 
 
-def _record(fields: dict, extra: dict | None = None) -> dict:
-    return {"type": "object", "properties": {**COMMON, **fields, **(extra or {})}}
+def _json_schema_patterns(node):
+    """Python's end-of-text anchor ``\\Z`` (the schemas use it so that a final
+    newline never passes) is ``$`` in the ECMA regexes of JSON Schema."""
+    if isinstance(node, dict):
+        return {k: (v[:-2] + "$" if k == "pattern" and isinstance(v, str) and v.endswith("\\Z")
+                    else _json_schema_patterns(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_schema_patterns(v) for v in node]
+    return node
+
+
+def entity_components() -> dict[str, dict]:
+    """The records' component schemas, generated from the entities' one
+    marshmallow schema each (apispec), so that names, types, lengths,
+    ranges, patterns and choices can never drift from what the server
+    checks. Fields the server keeps or computes are marked read-only."""
+    spec = APISpec("fieldvisit", "1.1", "3.1.0", plugins=[MarshmallowPlugin()])
+    converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
+    components = {}
+    for name, entity in ENTITIES.items():
+        properties = dict(COMMON)
+        properties.update(converter.schema2jsonschema(entity.schema)["properties"])
+        kept = converter.schema2jsonschema(entity.kept)["properties"] if entity.kept else {}
+        for field in entity.read_only:
+            if field in kept:
+                properties[field] = {**kept[field], "readOnly": True}
+        if name == "account":
+            properties.update({k: {**v, "readOnly": True} for k, v in ACCOUNT_COMPUTED.items()})
+        description = ("Derived by the server from visits; read-only for every client."
+                       if entity.derived_only else
+                       "Who may write each field is in PROTOCOL.md (docs/protocol.md); a field "
+                       "marked readOnly is computed or kept by the server.")
+        components[name.title()] = _json_schema_patterns(
+            {"type": "object", "description": description, "properties": properties})
+    return components
 
 
 def openapi_document(body_limit: int) -> dict:
@@ -205,13 +196,7 @@ def openapi_document(body_limit: int) -> dict:
                                  "properties": {"last_seq": {"type": "integer"}, "server_hlc": HLC,
                                                 "results": {"type": "array", "items": {
                                                     "$ref": "#/components/schemas/PushResult"}}}},
-                "Account": _record(ACCOUNT_FIELDS, ACCOUNT_COMPUTED),
-                "Visit": _record(VISIT_FIELDS, {"flags": {"type": "array", "items": _enum((
-                    "outside_contact_hours", "far_from_site", "arrived_late", "not_original_contact",
-                    "attempt_limit_exceeded", "same_slot_repeat"))}}),
-                "Payment": _record(PAYMENT_FIELDS, {"collector_id": _nullable(UUID),
-                                                    "review_note": _nullable({"type": "string"})}),
-                "Promise": _record(PROMISE_FIELDS),
+                **entity_components(),
                 "Change": {
                     "type": "object", "required": ["entity", "id", "version", "deleted", "data"],
                     "properties": {

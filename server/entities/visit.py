@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from .. import messages
 from ..rules.clock import local_date
+from ..rules.flags import VISIT_FLAGS
 from .account import DELINQUENCY_REASONS
 from .fields import (
     BOTH,
@@ -64,7 +65,7 @@ class VisitSchema(Schema):
 class VisitKept(Schema):
     """Computed when the visit is written (``server/rules/flags.py``)."""
 
-    flags = fields.List(fields.String(validate=validate.Length(max=64)))
+    flags = fields.List(fields.String(validate=validate.OneOf(VISIT_FLAGS)))
 
 
 PLAN_FIELDS = ("account_id", "collector_id", "scheduled_at", "status", "plan_notes")
