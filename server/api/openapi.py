@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of sync protocol v1 (``GET /api/v1/openapi.json``).
+"""The OpenAPI 3.1 document of sync protocol v1.1 (``GET /api/v1/openapi.json``).
 
 Where PROTOCOL.md is silent this document records the choice made, in the
 ``description`` of the operation or schema concerned (look for "Choice:")."""
@@ -94,7 +94,7 @@ def openapi_document(body_limit: int) -> dict:
         "openapi": "3.1.0",
         "info": {
             "title": "fieldvisit sync API",
-            "version": "1",
+            "version": "1.1",
             "description": (
                 "Sync protocol version 1 between the collector app (or any outside client) and "
                 "the server: login, push with a per-client mutation counter, pull from a cursor, "
@@ -111,7 +111,20 @@ def openapi_document(body_limit: int) -> dict:
                 "given it must be a visit of the same account. A recorded payment's amount, "
                 "method, time and links never change; a supervisor only moves its `status`.\n"
                 "* Unknown and not-assigned records are rejected alike (`account_id`: no account "
-                "with this id is assigned to you), so ids cannot be probed.\n"
+                "with this id is assigned to you), so ids cannot be probed. An update "
+                "(`base_version` > 0) to a record outside the user's scope gets exactly the "
+                "answer an unknown id gets (`base_version`: no such record); a create over "
+                "such an id, with everything else valid, is refused on `id`.\n"
+                "* Every non-empty `amendment_reason` a client sends needs three letters or "
+                "digits (PROTOCOL.md 1.1), also on a visit that is not done yet.\n"
+                "* NaN, Infinity and numbers beyond a double (1e400) are not JSON: the whole "
+                "request is 400 and nothing is applied, so the phone can fix and resend it.\n"
+                "* A rejected mutation is kept as sent, except that NUL and unpaired "
+                "surrogates become U+FFFD.\n"
+                "* When an account changes hands (by push, import or the supervisor pages) its "
+                "visits still `planned` move to the new collector; done visits keep theirs.\n"
+                "* A supervisor's conflict resolution is a new version of the record even when "
+                "it keeps the value that won, so the phones hear of the decision.\n"
                 "* A `rejected` result carries `version` only when the record exists and is in "
                 "the user's scope.\n"
                 "* Concurrent writes of the same value are not conflicts: nothing is lost.\n"
