@@ -14,8 +14,9 @@ from sqlalchemy.engine import Engine
 
 from . import config as config_module
 from .compression import enable_gzip
-from .errors import register_error_handlers
+from .errors import JSONTooDeep, register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
+from .http_policy import install_http_policy
 from .rules.config import RulesConfig
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
@@ -41,7 +42,13 @@ class OrjsonProvider(DefaultJSONProvider):
                 return orjson.loads(s)
             except orjson.JSONDecodeError:
                 pass
-        return json.loads(s, **kwargs)
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            # Nested deeper than the interpreter's stack (orjson stops at
+            # 1024 levels, json.loads near 1000): malformed input, a 400,
+            # not a crash. ValueError is what Flask turns into BadRequest.
+            raise JSONTooDeep("JSON nested too deeply") from None
 
     def _bytes(self, obj) -> bytes:
         try:
@@ -85,6 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pwa)
 
     register_error_handlers(app)
+    install_http_policy(app)
     enable_gzip(app)
 
     from .cli import register_cli
