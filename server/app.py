@@ -17,7 +17,9 @@ from .compression import enable_gzip
 from .errors import JSONTooDeep, register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
 from .http_policy import install_http_policy
+from .proxies import trust_proxies
 from .rules.config import RulesConfig
+from .sessions import SessionInterface
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
@@ -71,6 +73,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
+    # Whatever else a deployment or a test sets for the engine, a failed
+    # statement never writes its parameters (debtor data) into a log.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
+    app.session_interface = SessionInterface()
+    trust_proxies(app)
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False

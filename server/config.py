@@ -4,6 +4,7 @@ variables, overridden again by the mapping a test passes to ``create_app``."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # PROTOCOL.md: 413 above 2 MiB by default
@@ -17,6 +18,15 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(name: str) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise RuntimeError(f"{name} must be 1 or 0, got {raw!r}")
 
 
 def normalise_database_url(url: str) -> str:
@@ -54,6 +64,14 @@ def from_environment(instance_path: str) -> dict:
         "GEOCODER_DOMAIN": os.environ.get("FIELDVISIT_GEOCODER_DOMAIN") or None,
         "GEOCODER_SCHEME": os.environ.get("FIELDVISIT_GEOCODER_SCHEME", "https"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": _bool("FIELDVISIT_SESSION_COOKIE_SECURE"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            minutes=_int("FIELDVISIT_SESSION_IDLE_MINUTES", 60)),
+        # Reverse proxies in front whose X-Forwarded-* headers are believed
+        # (server/proxies.py); 0 believes none.
+        "TRUSTED_PROXIES": _int("FIELDVISIT_TRUSTED_PROXIES", 0),
     }
 
 

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..extensions import db, login_manager
 from ..models import User
+from ..sessions import session_is_current
 from . import formatting, i18n
 
 supervisor = Blueprint(
@@ -28,7 +29,11 @@ OPEN_ENDPOINTS = {"supervisor.login", "supervisor.static", "supervisor.set_langu
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, user_id)
+    user = db.session.get(User, user_id)
+    # A session from before the user signed out (a copied cookie) is over.
+    if user is None or not session_is_current(user):
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str | None:

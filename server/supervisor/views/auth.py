@@ -6,7 +6,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_user, logout_user
 
 from ...entities import is_storable
+from ...extensions import db
 from ...services.login_limits import LoginLimits, LoginOutcome, attempt_login
+from ...sessions import end_sessions, start_session
 from .. import i18n, safe_next, supervisor
 from ..forms import CsrfForm, LoginForm
 
@@ -38,6 +40,7 @@ def login():
                              "in the collector app.", {}), 403
         else:
             login_user(user)
+            start_session(user)
             return redirect(safe_next(form.next.data) or url_for("supervisor.dashboard"))
     elif request.method == "POST":
         status = 400
@@ -49,6 +52,9 @@ def login():
 def logout():
     form = CsrfForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            end_sessions(current_user)
+            db.session.commit()
         logout_user()
         flash(("You are signed out.", {}), "ok")
     return redirect(url_for("supervisor.login"))
