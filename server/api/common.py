@@ -7,7 +7,12 @@ from typing import Any
 
 from flask import current_app, g, request
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+)
 
 from ..errors import ApiError, JSONTooDeep, flatten_marshmallow
 from ..models import User
@@ -36,9 +41,23 @@ def json_body(schema: Schema) -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise ApiError(415, "the request body must be JSON (Content-Type: application/json)")
     try:
-        payload = current_app.json.loads(request.get_data(cache=True))
+        try:
+            data = request.get_data(cache=True)
+        except (HTTPException, RecursionError):
+            raise
+        except Exception:  # noqa: BLE001 - the WSGI server's own parse errors
+            # A malformed chunked body fails inside the server's reader
+            # (gunicorn's InvalidChunkSize...), with a type of its own.
+            raise ApiError(400, "the request body is not valid HTTP (a bad chunk)") from None
+        if request.content_length is None and len(data) >= limit and _more_body():
+            raise RequestEntityTooLarge()
+        payload = current_app.json.loads(data)
     except RequestEntityTooLarge:
         raise ApiError(413, f"the request body is larger than {limit} bytes") from None
+    except ClientDisconnected:
+        # The client stopped sending, or sent too slowly for the server's
+        # read limits (server/gunicorn_worker.py).
+        raise ApiError(408, "the request body did not arrive in time") from None
     except JSONTooDeep:
         raise ApiError(400, TOO_DEEP) from None
     except (BadRequest, ValueError):
@@ -71,6 +90,16 @@ def nested_deeper_than(value: Any, limit: int) -> bool:
                     return True
                 stack.append((child, depth + 1))
     return False
+
+
+def _more_body() -> bool:
+    """Whether a body without Content-Length (chunked) goes on past what
+    was read: werkzeug stops reading at the limit without saying so, and
+    the cut-off JSON would be answered 400 instead of 413."""
+    try:
+        return bool(request.environ["wsgi.input"].read(1))
+    except (OSError, ValueError):
+        return False
 
 
 def load(schema: Schema, data: Any, message: str) -> dict[str, Any]:
