@@ -22,6 +22,11 @@ or too large headers, a malformed request) is answered in the one JSON
 error shape of ``docs/protocol.md`` instead of gunicorn's HTML page, with
 a log line that names the kind of error but never the request's text
 (it can hold names and phone numbers).
+
+It extends gunicorn's ``ThreadWorker`` through the methods a worker class
+overrides (``handle``, ``handle_request``, ``handle_error``), as gunicorn 27
+defines them; ``tests/hardening/test_production_server.py`` and
+``test_slow_clients.py`` run it for real.
 """
 
 from __future__ import annotations
