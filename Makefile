@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-lowest install install-dev chromium lint bench clean
+.PHONY: run test test-lowest install install-dev chromium nginx lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,12 +38,23 @@ chromium:
 			chromium fonts-wqy-microhei >/dev/null; \
 	else echo "chromium is missing: run 'sudo apt-get install -y --no-install-recommends chromium fonts-wqy-microhei'"; fi
 
+# Debian's nginx for tests/hardening/test_nginx.py, which runs the sample
+# deploy/nginx/fieldvisit.conf in an nginx process of its own on free
+# loopback ports (it never uses the package's service or its config).
+nginx:
+	@if [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			nginx >/dev/null; \
+	else echo "nginx is missing: run 'sudo apt-get install -y --no-install-recommends nginx'"; fi
+
 run: install
 	$(FLASK) init-db
 	$(FLASK) demo --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-dev chromium
+test: install-dev chromium nginx
 	$(BIN)/pytest
 
 # The API, sync-core and supervisor tests once more against the lowest versions of the

@@ -283,6 +283,7 @@ def server_env(url: str, workdir: Path) -> dict[str, str]:
         "FIELDVISIT_SECRET_KEY": "bench-secret",
         # One collector logs in many times across runs; never rate-limit that.
         "FIELDVISIT_LOGIN_MAX_FAILURES": "1000",
+        "FIELDVISIT_LOGIN_ADDRESS_MAX_FAILURES": "1000",
     }
 
 

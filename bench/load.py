@@ -195,22 +195,26 @@ class ServerProcess:
         self.port = port or free_port()
         self.log_path = workdir / f"gunicorn-{self.port}.log"
         self.proc: subprocess.Popen | None = None
+        self.root = ROOT  # the code it runs (another checkout, to measure it)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [_bin("gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+                "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"]
+
     def start(self, ready_timeout: float = 60) -> ServerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
-        command = [_bin("gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                   "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"]
+        command = self.command()
         if shutil.which("timeout"):
             # Bounded even if we are SIGKILLed before our cleanup runs: the
             # server lives in its own session, so nothing else would stop it.
             command = ["timeout", "-s", "KILL", str(int(self.lifetime_s)), *command]
         self.proc = subprocess.Popen(
             command,
-            cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True)
+            cwd=self.root, env=self.env, stdout=log, stderr=log, start_new_session=True)
         log.close()
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:

@@ -15,9 +15,12 @@ from sqlalchemy.engine import Engine
 
 from . import config as config_module
 from .compression import enable_gzip
-from .errors import register_error_handlers
+from .errors import JSONTooDeep, register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
+from .http_policy import install_http_policy
+from .proxies import trust_proxies
 from .rules.config import RulesConfig
+from .sessions import SessionInterface
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
@@ -56,7 +59,14 @@ class OrjsonProvider(DefaultJSONProvider):
                 return orjson.loads(s)
             except orjson.JSONDecodeError:
                 pass
-        return json.loads(s, parse_constant=_refuse_constant, parse_float=_finite_float, **kwargs)
+        try:
+            return json.loads(s, parse_constant=_refuse_constant, parse_float=_finite_float,
+                              **kwargs)
+        except RecursionError:
+            # Nested deeper than the interpreter's stack (orjson stops at
+            # 1024 levels, json.loads near 1000): malformed input, a 400,
+            # not a crash. ValueError is what Flask turns into BadRequest.
+            raise JSONTooDeep("JSON nested too deeply") from None
 
     def _bytes(self, obj) -> bytes:
         try:
@@ -79,6 +89,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
+    # Whatever else a deployment or a test sets for the engine, a failed
+    # statement never writes its parameters (debtor data) into a log.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
+    app.session_interface = SessionInterface()
+    trust_proxies(app)
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
@@ -100,6 +116,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pwa)
 
     register_error_handlers(app)
+    install_http_policy(app)
     enable_gzip(app)
 
     from .cli import register_cli

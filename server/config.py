@@ -4,6 +4,7 @@ variables, overridden again by the mapping a test passes to ``create_app``."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # PROTOCOL.md: 413 above 2 MiB by default
@@ -17,6 +18,15 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(name: str) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise RuntimeError(f"{name} must be 1 or 0, got {raw!r}")
 
 
 def normalise_database_url(url: str) -> str:
@@ -44,6 +54,8 @@ def from_environment(instance_path: str) -> dict:
         "TOKEN_TTL_HOURS": _int("FIELDVISIT_TOKEN_TTL_HOURS", 24 * 30),
         "LOGIN_MAX_FAILURES": _int("FIELDVISIT_LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_S": _int("FIELDVISIT_LOGIN_FAILURE_WINDOW_S", 15 * 60),
+        "LOGIN_DELAY_S": _int("FIELDVISIT_LOGIN_DELAY_S", 30),
+        "LOGIN_ADDRESS_MAX_FAILURES": _int("FIELDVISIT_LOGIN_ADDRESS_MAX_FAILURES", 20),
         "PULL_DEFAULT_LIMIT": 500,
         "PULL_MAX_LIMIT": 1000,
         "PUSH_MAX_MUTATIONS": 500,
@@ -52,6 +64,14 @@ def from_environment(instance_path: str) -> dict:
         "GEOCODER_DOMAIN": os.environ.get("FIELDVISIT_GEOCODER_DOMAIN") or None,
         "GEOCODER_SCHEME": os.environ.get("FIELDVISIT_GEOCODER_SCHEME", "https"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": _bool("FIELDVISIT_SESSION_COOKIE_SECURE"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            minutes=_int("FIELDVISIT_SESSION_IDLE_MINUTES", 60)),
+        # Reverse proxies in front whose X-Forwarded-* headers are believed
+        # (server/proxies.py); 0 believes none.
+        "TRUSTED_PROXIES": _int("FIELDVISIT_TRUSTED_PROXIES", 0),
     }
 
 

@@ -12,6 +12,11 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+class JSONTooDeep(ValueError):
+    """JSON nested deeper than a parser's stack (a ValueError, which Flask
+    turns into 400 Bad Request)."""
+
+
 class ApiError(Exception):
     def __init__(self, code: int, message: str, fields: dict | None = None, headers=None, **extra):
         super().__init__(message)

@@ -75,6 +75,11 @@ class User(UserMixin, db.Model):
     start_lat: Mapped[float | None] = mapped_column(Float)
     start_lon: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised when the user signs out of the supervisor pages: a session
+    # cookie carries the number it was issued under, so every copy of an
+    # older cookie stops working at once (cookies live in the browser, and
+    # clearing one there would not stop a copy).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login

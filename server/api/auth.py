@@ -8,6 +8,7 @@ from ..entities import is_storable
 from ..errors import ApiError
 from ..extensions import db
 from ..services import auth as auth_service
+from ..services.login_limits import LoginLimits, attempt_login
 from .common import current_user, json_body
 from .schemas import LoginSchema
 
@@ -19,18 +20,14 @@ def login():
         # sending the text to the database.
         raise ApiError(401, "unknown user name or wrong password")
     cfg = current_app.config
-    remote = request.remote_addr or "unknown"
-    wait = auth_service.seconds_until_login_allowed(
-        data["username"], remote, cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_FAILURE_WINDOW_S"])
-    if wait:
+    outcome = attempt_login(data["username"], data["password"], request.remote_addr,
+                            LoginLimits.from_config(cfg))
+    if outcome.refused:
         raise ApiError(429, "too many failed logins; try again later",
-                       headers={"Retry-After": str(wait)}, retry_after=wait)
-    user = auth_service.authenticate(data["username"], data["password"])
+                       headers={"Retry-After": str(outcome.wait_s)}, retry_after=outcome.wait_s)
+    user = outcome.user
     if user is None:
-        auth_service.record_login_failure(data["username"], remote)
-        db.session.commit()
         raise ApiError(401, "unknown user name or wrong password")
-    auth_service.clear_login_failures(user.username)
     token, expires_at = auth_service.issue_token(user, timedelta(hours=cfg["TOKEN_TTL_HOURS"]))
     db.session.commit()
     return {"token": token, "expires_at": expires_at.isoformat(), "user": user.public()}, 200

@@ -7,9 +7,14 @@ from typing import Any
 
 from flask import current_app, g, request
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+)
 
-from ..errors import ApiError, flatten_marshmallow
+from ..errors import ApiError, JSONTooDeep, flatten_marshmallow
 from ..models import User
 from ..services import auth as auth_service
 
@@ -36,14 +41,65 @@ def json_body(schema: Schema) -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise ApiError(415, "the request body must be JSON (Content-Type: application/json)")
     try:
-        payload = request.get_json(force=True, silent=False)
+        try:
+            data = request.get_data(cache=True)
+        except (HTTPException, RecursionError):
+            raise
+        except Exception:  # noqa: BLE001 - the WSGI server's own parse errors
+            # A malformed chunked body fails inside the server's reader
+            # (gunicorn's InvalidChunkSize...), with a type of its own.
+            raise ApiError(400, "the request body is not valid HTTP (a bad chunk)") from None
+        if request.content_length is None and len(data) >= limit and _more_body():
+            raise RequestEntityTooLarge()
+        payload = current_app.json.loads(data)
     except RequestEntityTooLarge:
         raise ApiError(413, f"the request body is larger than {limit} bytes") from None
-    except BadRequest:
+    except ClientDisconnected:
+        # The client stopped sending, or sent too slowly for the server's
+        # read limits (server/gunicorn_worker.py).
+        raise ApiError(408, "the request body did not arrive in time") from None
+    except JSONTooDeep:
+        raise ApiError(400, TOO_DEEP) from None
+    except (BadRequest, ValueError):
         raise ApiError(400, "the request body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "the request body must be a JSON object")
+    if nested_deeper_than(payload, MAX_JSON_DEPTH):
+        raise ApiError(400, TOO_DEEP)
     return load(schema, payload, f"the request does not match the {schema.__class__.__name__.removesuffix('Schema').lower()} schema")
+
+
+# The deepest body the protocol describes is six levels (push → mutations →
+# a mutation → fields → do_not_visit → a window). Anything far deeper is an
+# attack on the recursion of whatever reads it next (validation, the JSON
+# columns' encoder), so it is refused before any of them runs.
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"the request body is nested deeper than {MAX_JSON_DEPTH} levels"
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects in ``value`` nest more than ``limit`` deep.
+    Iterative, so the check itself cannot run out of stack."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _more_body() -> bool:
+    """Whether a body without Content-Length (chunked) goes on past what
+    was read: werkzeug stops reading at the limit without saying so, and
+    the cut-off JSON would be answered 400 instead of 413."""
+    try:
+        return bool(request.environ["wsgi.input"].read(1))
+    except (OSError, ValueError):
+        return False
 
 
 def load(schema: Schema, data: Any, message: str) -> dict[str, Any]:

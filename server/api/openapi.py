@@ -133,8 +133,16 @@ def openapi_document(body_limit: int) -> dict:
                 "sequential, as the protocol says, even across pushes.\n"
                 "* `status: merged` means the record had moved on since `base_version` in "
                 "other fields only; `applied` means it had not.\n"
-                "* Login failures are limited per user name (default 5 in 15 minutes) and per "
-                "address; 429 carries Retry-After in seconds."
+                "* Login failures are limited per user name and client address together "
+                "(default: after 5 failures in 15 minutes that address waits 30 s before its "
+                "next try, doubling with each further failure) and per address over all user "
+                "names (default 20); the same user from another address is not affected. 429 "
+                "carries Retry-After in seconds; an attempt refused with 429 is not checked "
+                "and not counted.\n"
+                "* Request bodies nested deeper than 32 levels are 400. A body (or request "
+                "head) sent too slowly for the server's read limits is 408; a chunked body "
+                "over the size limit is 413, like one with Content-Length.\n"
+                "* Every answer under /api carries `Cache-Control: no-store`."
             ),
         },
         "servers": [{"url": "/"}],

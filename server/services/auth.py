@@ -1,4 +1,4 @@
-"""Passwords, bearer tokens and the login rate limit.
+"""Passwords and bearer tokens (the login limit is ``login_limits.py``).
 
 Passwords are hashed with scrypt (werkzeug), tokens are random and stored
 only as SHA-256 hashes, so a copy of the database lets nobody log in."""
@@ -9,11 +9,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import AuthToken, LoginFailure, User, utcnow
+from ..models import AuthToken, User, utcnow
 
 # A fixed hash to compare against for unknown users, so that "no such user"
 # and "wrong password" take the same time and give the same answer.
@@ -59,28 +59,3 @@ def user_for_token(token: str) -> tuple[User, AuthToken] | None:
 
 def revoke(row: AuthToken) -> None:
     row.revoked_at = utcnow()
-
-
-def seconds_until_login_allowed(username: str, remote_addr: str, max_failures: int, window_s: int) -> int:
-    """0 when a login may be tried; otherwise the seconds to wait. Counts
-    failures per user name and, more loosely, per address, in the database,
-    so the limit holds across every worker and host."""
-    since = utcnow() - timedelta(seconds=window_s)
-    for column, value, limit in (
-        (LoginFailure.username, username, max_failures),
-        (LoginFailure.remote_addr, remote_addr, max_failures * 4),
-    ):
-        count, oldest = db.session.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at > since)
-        ).one()
-        if count >= limit and oldest is not None:
-            return max(1, int((oldest - since).total_seconds()) + 1)
-    return 0
-
-
-def record_login_failure(username: str, remote_addr: str) -> None:
-    db.session.add(LoginFailure(username=username[:64], remote_addr=remote_addr[:64]))
-
-
-def clear_login_failures(username: str) -> None:
-    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))

@@ -16,6 +16,7 @@ from werkzeug.routing import BaseConverter
 
 from ..extensions import db, login_manager
 from ..models import User
+from ..sessions import session_is_current
 from . import formatting, i18n
 
 supervisor = Blueprint(
@@ -39,7 +40,11 @@ OPEN_ENDPOINTS = {"supervisor.login", "supervisor.static", "supervisor.set_langu
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, user_id)
+    user = db.session.get(User, user_id)
+    # A session from before the user signed out (a copied cookie) is over.
+    if user is None or not session_is_current(user):
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str | None:
@@ -149,4 +154,4 @@ def csrf_failed(_exc):
                        "Go back, reload the page and try again.")
 
 
-from .views import accounts, auth, dashboard, review, visits  # noqa: E402,F401
+from .views import accounts, auth, dashboard, logins, review, visits  # noqa: E402,F401

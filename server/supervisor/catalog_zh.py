@@ -14,6 +14,21 @@ ZH: dict[str, str] = {
     "Accounts": "帳戶",
     "Sign in": "登入",
     "Sign out": "登出",
+    "Sign-ins": "登入紀錄",
+    "Failed sign-ins": "登入失敗",
+    "Wrong passwords of the last {minutes} minutes, per user and network address. After {n} in a row from one address, that address waits before its next try, longer after every further failure; the same user from any other address signs in as usual.":
+        "最近 {minutes} 分鐘內輸錯的密碼，依帳號與網路位址列出。同一位址連續失敗 {n} 次後，該位址須等待一段時間才能再試，之後每多失敗一次就等更久；同一帳號從其他位址登入不受影響。",
+    "Network address": "網路位址",
+    "Failed": "失敗次數",
+    "Last attempt": "最後一次嘗試",
+    "Next try": "下次可試",
+    "waits until {time}": "須等到 {time}",
+    "at once": "立即",
+    "Clear": "清除",
+    "No failed sign-ins.": "沒有登入失敗紀錄。",
+    "Cleared {n} failed sign-ins of {user}. The next attempt is checked at once.":
+        "已清除 {user} 的 {n} 筆登入失敗紀錄，下次登入會立即受理。",
+    "Nothing was cleared: reload the page and try again.": "沒有清除任何紀錄：請重新載入頁面再試一次。",
     "User name": "帳號",
     "Password": "密碼",
     "For supervisors: visit logs, payments, conflicts and accounts.":

@@ -65,3 +65,8 @@ class ImportConfirmForm(FlaskForm):
     # The checked file travels back with the confirmation and is checked
     # again before anything is written, so no server-side state is needed.
     csv_text = HiddenField(validators=[DataRequired()])
+
+
+class ClearLoginFailuresForm(FlaskForm):
+    username = HiddenField(validators=[DataRequired(), Length(max=64)])
+    address = HiddenField(validators=[Optional(), Length(max=64)])

@@ -34,7 +34,7 @@ def fuzz_app(tmp_path_factory):
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'fuzz.sqlite3'}",
                       # Login answers 429 after five failures; a larger
                       # allowance lets the fuzzer reach the other answers too.
-                      "LOGIN_MAX_FAILURES": 10_000})
+                      "LOGIN_MAX_FAILURES": 10_000, "LOGIN_ADDRESS_MAX_FAILURES": 10_000})
     with app.app_context():
         db.create_all()
         ensure_feed_state()

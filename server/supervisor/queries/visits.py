@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 from math import ceil
@@ -19,6 +20,10 @@ from ...rules.flags import VISIT_FLAGS
 from ..formatting import fmt_datetime, local_day_bounds
 
 PER_PAGE = 50
+# The dates whose local day starts and ends as representable instants in
+# every time zone (date.min and date.max have no day before or after them).
+FIRST_FILTER_DATE = date(1, 1, 2)
+LAST_FILTER_DATE = date(9999, 12, 30)
 SORTS = ("time", "collector", "account", "result")
 ANY_FLAG = "any"
 
@@ -51,8 +56,13 @@ class VisitFilter:
             dates[name] = None
             if text:
                 try:
-                    dates[name] = date.fromisoformat(text)
+                    day = date.fromisoformat(text)
                 except ValueError:
+                    errors[name] = text
+                    continue
+                if FIRST_FILTER_DATE <= day <= LAST_FILTER_DATE:
+                    dates[name] = day
+                else:
                     errors[name] = text
 
         def choice(name, allowed, default=""):
@@ -161,8 +171,11 @@ def visit_page(session, f: VisitFilter, zone: ZoneInfo, page: int = 1,
 
 def visit_rows(session, f: VisitFilter, zone: ZoneInfo, batch: int = 1000):
     """Every filtered row in page order, read in batches."""
-    yield from session.execute(
-        _ordered(_filtered(f, zone), f).execution_options(yield_per=batch))
+    yield from session.execute(_rows_statement(f, zone, batch))
+
+
+def _rows_statement(f: VisitFilter, zone: ZoneInfo, batch: int = 1000):
+    return _ordered(_filtered(f, zone), f).execution_options(yield_per=batch)
 
 
 CSV_COLUMNS = (
@@ -171,18 +184,37 @@ CSV_COLUMNS = (
 )
 
 
+FORMULA_STARTS = frozenset("=+-@")
+
+
 def _cell(value) -> str:
     """Text a spreadsheet will not run as a formula (names come from the
-    field and the import file)."""
+    field and the import file). Spreadsheets skip leading blanks and
+    invisible characters and read full-width signs as the ASCII ones, so
+    the first visible character decides, compared after NFKC folding
+    (＝ and ﹦ fold to =)."""
     text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    first = next((ch for ch in text if not _skipped(ch)), "")
+    if text[:1] in ("\t", "\r") or unicodedata.normalize("NFKC", first)[:1] in FORMULA_STARTS:
         return "'" + text
     return text
 
 
+def _skipped(ch: str) -> bool:
+    # White space, control and format characters (NBSP, zero-width space,
+    # BOM, word joiner, line feed...): nothing a reader sees.
+    return ch.isspace() or unicodedata.category(ch) in ("Zs", "Zl", "Zp", "Cc", "Cf")
+
+
 def visits_csv(session, f: VisitFilter, zone: ZoneInfo):
     """The CSV export, streamed line by line (codes, not translations, so a
-    file reads the same whoever exports it)."""
+    file reads the same whoever exports it). The query is built here, before
+    the first line is sent: a filter it cannot run is then an error page,
+    not a 200 whose file stops half-way."""
+    return _csv_lines(session, _rows_statement(f, zone), zone)
+
+
+def _csv_lines(session, statement, zone: ZoneInfo):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -195,7 +227,7 @@ def visits_csv(session, f: VisitFilter, zone: ZoneInfo):
     yield "\ufeff"  # lets spreadsheets read the UTF-8 names correctly
     writer.writerow(CSV_COLUMNS)
     yield flush()
-    for visit, account, collector in visit_rows(session, f, zone):
+    for visit, account, collector in session.execute(statement):
         writer.writerow([_cell(v) for v in (
             visit.id,
             fmt_datetime(visit.arrived_at or visit.scheduled_at, zone),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from ...entities import is_storable
 from ...extensions import db
-from ...services import auth as auth_service
+from ...services.login_limits import LoginLimits, LoginOutcome, attempt_login
+from ...sessions import end_sessions, start_session
 from .. import i18n, safe_next, supervisor
 from ..forms import CsrfForm, LoginForm
 
@@ -22,27 +24,24 @@ def login():
     status = 200
     if form.validate_on_submit():
         username = form.username.data.strip()
-        config = current_app.config
-        wait = auth_service.seconds_until_login_allowed(
-            username, request.remote_addr or "", config["LOGIN_MAX_FAILURES"],
-            config["LOGIN_FAILURE_WINDOW_S"])
-        if wait:
-            error, status = ("Too many failed attempts. Try again in {seconds} seconds.",
-                             {"seconds": wait}), 429
+        if is_storable(username) and is_storable(form.password.data):
+            outcome = attempt_login(username, form.password.data, request.remote_addr,
+                                    LoginLimits.from_config(current_app.config))
         else:
-            user = auth_service.authenticate(username, form.password.data)
-            if user is None:
-                auth_service.record_login_failure(username, request.remote_addr or "")
-                db.session.commit()
-                error, status = ("Wrong user name or password.", {}), 401
-            elif not user.is_supervisor:
-                error, status = ("These pages are for supervisors. Collectors record visits "
-                                 "in the collector app.", {}), 403
-            else:
-                auth_service.clear_login_failures(username)
-                db.session.commit()
-                login_user(user)
-                return redirect(safe_next(form.next.data) or url_for("supervisor.dashboard"))
+            outcome = LoginOutcome()  # no stored user can match such text
+        user = outcome.user
+        if outcome.refused:
+            error, status = ("Too many failed attempts. Try again in {seconds} seconds.",
+                             {"seconds": outcome.wait_s}), 429
+        elif user is None:
+            error, status = ("Wrong user name or password.", {}), 401
+        elif not user.is_supervisor:
+            error, status = ("These pages are for supervisors. Collectors record visits "
+                             "in the collector app.", {}), 403
+        else:
+            login_user(user)
+            start_session(user)
+            return redirect(safe_next(form.next.data) or url_for("supervisor.dashboard"))
     elif request.method == "POST":
         status = 400
         error = ("Enter your user name and password.", {})
@@ -53,6 +52,9 @@ def login():
 def logout():
     form = CsrfForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            end_sessions(current_user)
+            db.session.commit()
         logout_user()
         flash(("You are signed out.", {}), "ok")
     return redirect(url_for("supervisor.login"))

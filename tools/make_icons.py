@@ -1,7 +1,8 @@
 """Draw the app's PNG icons with the standard library only (zlib + struct).
 
 Same design as icon.svg: a yellow map pin with a check mark on navy.
-Run from anywhere: python3 pwa/icons/make_icons.py — it writes beside itself.
+Run from anywhere: python3 tools/make_icons.py — it writes into pwa/icons/.
+It lives outside pwa/ because everything under pwa/ is served to anyone.
 """
 
 import math
@@ -12,7 +13,7 @@ from pathlib import Path
 NAVY = (0x0B, 0x2A, 0x5B)
 YELLOW = (0xFF, 0xD2, 0x3F)
 WHITE = (0xFF, 0xFF, 0xFF)
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "pwa" / "icons"
 
 
 def seg_dist(px, py, ax, ay, bx, by):
