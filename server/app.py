@@ -64,6 +64,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
+    from .maps import validate_tiles_url
+
+    # A bad tile template stops the server at start-up, not the phones' maps later.
+    validate_tiles_url(app.config["MAP_TILES_URL"])
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False

@@ -10,14 +10,15 @@ and on the supervisor pages.
 Money: amounts travel in minor units (PROTOCOL.md). The catalog's
 ``currencies`` block holds the display rules Unicode's data gets wrong for
 this product: Taiwan dollars show as ``NT$`` in every language (the zh-TW
-locale data writes a bare ``$``) and without decimals, the way prices are
-written in Taiwan; the phone applies the same block to ``Intl.NumberFormat``.
+locale data writes a bare ``$``) and in whole dollars, the way amounts are
+written and paid in Taiwan (stored cents are rounded for display only); the
+phone applies the same block to ``Intl.NumberFormat``.
 """
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,8 @@ def format_money(minor: int | None, currency: str | None, lang: str | None = Non
     amount = Decimal(int(minor)).scaleb(-precision)
     rule = catalog()["currencies"].get(code, {})
     digits = rule.get("fraction_digits", precision)
-    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
-        digits = precision  # never hide cents that are really there
+    # Half away from zero, as Intl.NumberFormat rounds on the phone.
+    amount = amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     pattern = "¤#,##0" + ("." + "0" * digits if digits else "")
     text = format_currency(amount, code, format=pattern, locale=_BABEL_LOCALES[_lang(lang)],
                            currency_digits=False)

@@ -20,11 +20,16 @@ import { planFormView } from './views/plan-form.js';
 import { visitView } from './views/visit.js';
 import { syncStatusView } from './views/sync-status.js';
 import { loginView } from './views/login.js';
+import { MODULE_BASE } from './version.js';
 
 const VIEWS = {
   today: todayView, accounts: accountsView, account: accountView, plan: planFormView,
   visit: visitView, sync: syncStatusView, login: loginView,
+  // Leaflet's screen loads when first opened, not with the first screen.
+  map: async (ctx) => (await import('./views/map.js')).mapView(ctx),
 };
+// Today's countdowns move on while the screen stays open.
+const TICK_MS = 30_000;
 
 const main = $('#main');
 let currentRoute = null;
@@ -49,7 +54,16 @@ async function render({ keepScroll = false } = {}) {
   const node = await VIEWS[route.name](ctx);
   if (token !== renderToken) return; // a newer render started meanwhile
   const scroll = scrollY;
+  // A redraw under the collector's thumbs keeps the field she was typing in.
+  const active = document.activeElement;
+  const focusedId = main.contains(active) && active.id ? active.id : null;
+  const selection = focusedId && typeof active.selectionStart === 'number' ? [active.selectionStart, active.selectionEnd] : null;
   main.replaceChildren(node);
+  if (focusedId && keepScroll) {
+    const again = document.getElementById(focusedId);
+    again?.focus({ preventScroll: true });
+    if (selection && again?.setSelectionRange) try { again.setSelectionRange(...selection); } catch { /* not a text field */ }
+  }
   main.setAttribute('aria-busy', 'false');
   if (keepScroll && currentRoute?.name === route.name) scrollTo(0, scroll);
   else if (currentRoute && (currentRoute.name !== route.name || JSON.stringify(currentRoute.params) !== JSON.stringify(route.params))) scrollTo(0, 0);
@@ -74,20 +88,24 @@ function updateNav(routeName, snapshot) {
   badge.hidden = !count;
 }
 
-/** Header pill: one short, true sentence about the phone's sync state. */
+/**
+ * Header: one short, true sentence about the connection and what waits to
+ * be sent — always — and, beside it (never instead), how many refusals or
+ * conflicts wait to be read.
+ */
 function updateStatus(session, snapshot) {
   const pill = $('#sync-pill');
-  if (!session || !snapshot) { pill.hidden = true; return; }
+  const attention = $('#attention-pill');
+  if (!session || !snapshot) { pill.hidden = true; attention.hidden = true; return; }
   pill.hidden = false;
   const state = syncState();
   const waiting = snapshot.queue.waiting.length;
   const problems = snapshot.queue.problems.length;
   let text; let tone;
-  if (problems) { text = t('pill.problems', { count: problems }); tone = 'bad'; }
-  else if (!navigator.onLine) { text = waiting ? t('pill.offline_waiting', { count: waiting }) : t('pill.offline'); tone = 'warn'; }
+  if (!navigator.onLine) { text = waiting ? t('pill.offline_waiting', { count: waiting }) : t('pill.offline'); tone = 'warn'; }
+  else if (session.token_ok === false) { text = waiting ? t('pill.sign_in_waiting', { count: waiting }) : t('pill.sign_in'); tone = 'bad'; }
   else if (state.running) { text = t('pill.syncing'); tone = 'busy'; }
-  else if (session.token_ok === false) { text = t('pill.sign_in'); tone = 'bad'; }
-  else if (waiting) { text = t('pill.waiting', { count: waiting }); tone = 'warn'; }
+  else if (waiting) { text = state.lastError ? t('pill.failed_waiting', { count: waiting }) : t('pill.waiting', { count: waiting }); tone = 'warn'; }
   else if (state.lastError) { text = t('pill.failed'); tone = 'warn'; }
   else {
     const at = snapshot.meta.lastSync?.ok_at;
@@ -96,6 +114,9 @@ function updateStatus(session, snapshot) {
   }
   pill.textContent = text;
   pill.dataset.tone = tone;
+  attention.hidden = !problems;
+  attention.textContent = problems ? t('pill.problems', { count: problems }) : '';
+  document.querySelector('.topbar').classList.toggle('has-attention', !!problems);
   const relogin = $('#relogin-banner');
   relogin.hidden = session.token_ok !== false;
   relogin.querySelector('span').textContent = t('banner.relogin', { count: waiting });
@@ -136,6 +157,9 @@ function wireShell() {
     render({ keepScroll: true });
   });
   on('update-available', showUpdateBanner);
+  setInterval(() => {
+    if (currentRoute?.name === 'today' && !main.querySelector('form') && document.visibilityState === 'visible') render({ keepScroll: true });
+  }, TICK_MS);
 }
 
 async function boot() {
@@ -158,4 +182,4 @@ boot().catch((error) => {
 });
 
 // Test and debugging hook: lets the browser tests drive the app's own modules.
-window.fieldvisit = { language, setLanguage };
+window.fieldvisit = { language, setLanguage, moduleBase: MODULE_BASE };

@@ -120,7 +120,7 @@ def test_import_preview_then_confirm(world, sup, app):
             "100000.00,50000.00,2026-10-01,alice\n")
     preview = _import(sup, text)
     summary = preview.html.get_text(" ", strip=True)
-    assert "2 rows: 1 new account, 1 update." in summary and "NT$1,500.50" in summary
+    assert "2 rows: 1 new account, 1 update." in summary and "NT$1,501" in summary
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Account)) == 6
     confirm = [f for f in preview.forms.values() if f.action.endswith("/confirm")][0]

@@ -71,7 +71,7 @@ def test_counted_texts_take_the_form_that_fits(n, lang, expected):
 @pytest.mark.parametrize(("minor", "currency", "lang", "expected"), [
     (121380000, "TWD", "en", "NT$1,213,800"),
     (121380000, "TWD", "zh-Hant", "NT$1,213,800"),
-    (150050, "TWD", "en", "NT$1,500.50"),      # real cents are never hidden
+    (150050, "TWD", "en", "NT$1,501"),      # whole dollars, rounded half up
     (125000, "USD", "en", "$1,250.00"),
     (125000, "USD", "zh-Hant", "US$1,250.00"),
 ])
