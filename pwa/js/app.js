@@ -14,19 +14,21 @@ import { registerServiceWorker, acceptUpdate, updateWaiting } from './sw-client.
 import { requestPersistence, persistenceAnswer } from './storage.js';
 import { parseInstant } from './time.js';
 import { todayView } from './views/today.js';
-import { accountsView } from './views/accounts.js';
-import { accountView } from './views/account.js';
-import { planFormView } from './views/plan-form.js';
-import { visitView } from './views/visit.js';
-import { syncStatusView } from './views/sync-status.js';
 import { loginView } from './views/login.js';
 import { MODULE_BASE } from './version.js';
 
+// The first screens (Today, sign-in) come with the page; the others load on
+// first use (the service worker has them all, so offline they open as fast).
+const lazy = (load, name) => async (ctx) => (await load())[name](ctx);
 const VIEWS = {
-  today: todayView, accounts: accountsView, account: accountView, plan: planFormView,
-  visit: visitView, sync: syncStatusView, login: loginView,
-  // Leaflet's screen loads when first opened, not with the first screen.
-  map: async (ctx) => (await import('./views/map.js')).mapView(ctx),
+  today: todayView,
+  login: loginView,
+  accounts: lazy(() => import('./views/accounts.js'), 'accountsView'),
+  account: lazy(() => import('./views/account.js'), 'accountView'),
+  plan: lazy(() => import('./views/plan-form.js'), 'planFormView'),
+  visit: lazy(() => import('./views/visit.js'), 'visitView'),
+  sync: lazy(() => import('./views/sync-status.js'), 'syncStatusView'),
+  map: lazy(() => import('./views/map.js'), 'mapView'),
 };
 // Today's countdowns move on while the screen stays open.
 const TICK_MS = 30_000;
@@ -40,7 +42,7 @@ function navigate(hash) {
   else location.hash = hash;
 }
 
-async function render({ keepScroll = false } = {}) {
+async function render({ keepScroll = false, background = false } = {}) {
   const token = ++renderToken;
   const session = await currentSession();
   let route = parseRoute();
@@ -53,6 +55,8 @@ async function render({ keepScroll = false } = {}) {
   };
   const node = await VIEWS[route.name](ctx);
   if (token !== renderToken) return; // a newer render started meanwhile
+  // A refresh nobody asked for never replaces a form opened while it was being prepared.
+  if (background && main.querySelector('form')) { updateStatus(session, snapshot); return; }
   const scroll = scrollY;
   // A redraw under the collector's thumbs keeps the field she was typing in.
   const active = document.activeElement;
@@ -142,10 +146,11 @@ function wireShell() {
   addEventListener('online', refreshStatusOnly);
   addEventListener('offline', refreshStatusOnly);
   on('sync-state', refreshStatusOnly);
+  on('outbox-changed', refreshStatusOnly); // the waiting count moves as soon as something is saved
   on('data-changed', () => {
     // A screen holding a form is not redrawn under the collector's thumbs when
     // a sync lands; the others refresh in place.
-    if (currentRoute && !main.querySelector('form')) render({ keepScroll: true });
+    if (currentRoute && !main.querySelector('form')) render({ keepScroll: true, background: true });
     else refreshStatusOnly();
   });
   on('session-changed', ({ remote }) => {
@@ -158,7 +163,9 @@ function wireShell() {
   });
   on('update-available', showUpdateBanner);
   setInterval(() => {
-    if (currentRoute?.name === 'today' && !main.querySelector('form') && document.visibilityState === 'visible') render({ keepScroll: true });
+    if (currentRoute?.name === 'today' && !main.querySelector('form') && document.visibilityState === 'visible') {
+      render({ keepScroll: true, background: true });
+    }
   }, TICK_MS);
 }
 

@@ -25,8 +25,8 @@ def wait_for_service_worker(page) -> None:
 
 def outbox(page) -> list[dict]:
     return page.evaluate("""async () => {
-        const { currentSession } = await import('/js/session.js');
-        const { entriesOf } = await import('/js/outbox.js');
+        const { currentSession } = await import(window.fieldvisit.moduleBase + 'session.js');
+        const { entriesOf } = await import(window.fieldvisit.moduleBase + 'outbox.js');
         const s = await currentSession();
         return s ? entriesOf(s.client_id) : [];
     }""")
@@ -37,7 +37,7 @@ def pending_count(page) -> int:
 
 
 def sync_now(page) -> dict:
-    return page.evaluate("async () => (await import('/js/sync.js')).syncNow({ reason: 'manual' })")
+    return page.evaluate("async () => (await import(window.fieldvisit.moduleBase + 'sync.js')).syncNow({ reason: 'manual' })")
 
 
 def wait_synced(page, timeout: float = 15) -> None:
@@ -45,7 +45,7 @@ def wait_synced(page, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while True:
         state = page.evaluate("""async () => {
-            const db = await import('/js/db.js');
+            const db = await import(window.fieldvisit.moduleBase + 'db.js');
             const last = await db.getValue('meta', 'lastSync', null);
             return { last };
         }""")
@@ -57,7 +57,7 @@ def wait_synced(page, timeout: float = 15) -> None:
 
 
 def session_of(page) -> dict:
-    return page.evaluate("async () => (await import('/js/session.js')).currentSession()")
+    return page.evaluate("async () => (await import(window.fieldvisit.moduleBase + 'session.js')).currentSession()")
 
 
 def shot(page, screenshots, name: str) -> None:

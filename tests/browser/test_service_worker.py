@@ -12,7 +12,6 @@ import threading
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,6 @@ from .helpers import login, outbox, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
-SW_SOURCE = (Path(__file__).resolve().parents[2] / "pwa" / "sw.js").read_text()
 HOP_BY_HOP = {"connection", "transfer-encoding", "keep-alive", "host", "accept-encoding", "content-length"}
 
 
@@ -85,15 +83,17 @@ def test_a_new_version_is_offered_and_keeps_unsent_records(chromium_browser, dep
         visit_id = page.eval_on_selector("li.stop", "el => el.dataset.visitId")
         phone.set_offline(True)
         page.evaluate("""async (id) => {
-            const { currentSession } = await import('/js/session.js');
-            const { recordChanges } = await import('/js/outbox.js');
+            const { currentSession } = await import(window.fieldvisit.moduleBase + 'session.js');
+            const { recordChanges } = await import(window.fieldvisit.moduleBase + 'outbox.js');
             await recordChanges(await currentSession(), [{ entity: 'visit', id, fields: { plan_notes: 'before the update' } }]);
         }""", visit_id)
         queued = [e["seq"] for e in outbox(page) if e["state"] == "pending"]
         assert queued
 
         # A deployment ships a new worker; the phone finds it and offers it.
-        state["sw"] = re.sub(r"const VERSION = '[^']+'", "const VERSION = 'test-update'", SW_SOURCE)
+        served = urllib.request.urlopen(base_url + "/sw.js", timeout=10).read().decode()
+        state["sw"] = re.sub(r'const VERSION = "[0-9a-f]+"', "const VERSION = 'test-update'", served)
+        assert state["sw"] != served
         phone.route(re.compile(r".*/api/v1/sync/push$"), lambda route: route.abort())  # keep it unsent
         phone.set_offline(False)
         page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")

@@ -4,7 +4,7 @@
 // reads them from the catalog the server shares (server/labels.json).
 export default {
   app: { name: 'Field visits', boot_failed: 'The app could not start on this browser.' },
-  common: { yes: 'Yes', status: 'Status', arrived_at: 'Arrival time', no: 'No', unlabelled: 'Other' },
+  common: { yes: 'Yes', status: 'Status', arrived_at: 'Arrival time', no: 'No', unlabelled: 'Other', separator: ' · ' },
   nav: { today: 'Today', accounts: 'Accounts', sync: 'Sync', login: 'Sign in' },
   pill: {
     problems: { one: '{count} needs attention', other: '{count} need attention' },

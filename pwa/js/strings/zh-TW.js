@@ -3,7 +3,7 @@
 // server/labels.json，由 tv() 讀取。
 export default {
   app: { name: '外訪紀錄', boot_failed: '此瀏覽器無法啟動本應用程式。' },
-  common: { yes: '是', status: '狀態', arrived_at: '抵達時間', no: '否', unlabelled: '其他' },
+  common: { yes: '是', status: '狀態', arrived_at: '抵達時間', no: '否', unlabelled: '其他', separator: '・' },
   nav: { today: '今日', accounts: '帳戶', sync: '同步', login: '登入' },
   pill: {
     problems: '{count} 筆待處理',

@@ -15,6 +15,7 @@ import { backLink, addressLine, statusBadge, emptyState } from './components.js'
 
 const TILE_TIMEOUT_MS = 8000;
 let leafletPromise = null;
+let shownMap = null; // one map at a time: the previous one is taken down with its listeners
 
 /** Load Leaflet's script and style once; resolves with window.L. */
 function loadLeaflet(config) {
@@ -94,7 +95,9 @@ async function drawMap({ section, box, notice, placed, config, fallback }) {
   }
   if (!section.isConnected || section.dataset.mapState === 'fallback') return;
   // No tile fade-in: it is timed with Date.now(), and a phone whose clock is held (or a test's) would keep tiles invisible.
+  shownMap?.remove();
   const map = L.map(box, { zoomControl: true, attributionControl: true, fadeAnimation: false });
+  shownMap = map;
   const tiles = L.tileLayer(config.tiles_url, { maxZoom: config.max_zoom || 19, attribution: escapeText(config.attribution || '') });
   let loaded = 0;
   let failed = 0;

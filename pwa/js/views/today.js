@@ -44,8 +44,8 @@ export async function todayView(ctx) {
       t('today.summary_open', { count: counts.open }),
       t('today.summary_done', { count: counts.done }),
       counts.missed ? t('today.summary_missed', { count: counts.missed }) : null,
-    ].filter(Boolean).join(' · '),
-    stops.length && !serverPlan ? h('span', { class: 'muted' }, ` · ${t('today.order_by_time')}`) : null),
+    ].filter(Boolean).join(t('common.separator')),
+    stops.length && !serverPlan ? h('span', { class: 'muted' }, `${t('common.separator')}${t('today.order_by_time')}`) : null),
     stops.length ? h('a', { class: 'btn btn-secondary wide', href: `#/map?date=${date}`, 'data-testid': 'day-map' }, t('map.day_link')) : null,
     stops.length === 0
       ? emptyState(t('today.empty'), h('a', { class: 'btn', href: '#/accounts' }, t('today.plan_one')))
@@ -115,6 +115,7 @@ function stopCard(ctx, stop, role) {
     leg.push(t('today.distance', { km: formatNumber(stop.distanceKm), minutes: stop.travelMinutes ?? '—' }));
   }
   if (ahead && stop.source === 'estimate' && leg.length) leg.push(t('today.estimate'));
+  const sep = t('common.separator');
   const detailed = role === 'next' || role === 'current';
   const missed = stop.timing.state === 'missed';
   const action = visit.status === 'done' ? t('today.view_record')
@@ -130,7 +131,7 @@ function stopCard(ctx, stop, role) {
     stateBadge(stop),
     syncBadge(snapshot.states.get(visit.id))),
   timingLine(stop, snapshot.rules, zone),
-  leg.length ? h('p', { class: 'leg' }, leg.join(' · ')) : null,
+  leg.length ? h('p', { class: 'leg' }, leg.join(sep)) : null,
   account ? [
     h('h3', { class: 'customer' }, account.customer_name),
     visit.status === 'done' ? h('p', { class: 'muted' }, tv('result', visit.result)) : null,

@@ -127,31 +127,33 @@ export function withNote(notes, line) {
 function cancelControl(ctx, visit, account) {
   const { session } = ctx;
   const button = h('button', { class: 'btn btn-secondary', type: 'button', 'data-testid': 'cancel-visit', 'aria-expanded': 'false' }, t('visit.cancel'));
-  const reason = h('textarea', { id: 'cancel-reason', name: 'cancel_reason', rows: 3, maxlength: 500, required: true });
-  const message = h('p', { class: 'error', role: 'alert' });
-  const confirmButton = h('button', { class: 'btn btn-danger', type: 'submit', 'data-testid': 'cancel-confirm' }, t('visit.cancel_confirm_button'));
-  const keep = h('button', { class: 'btn btn-secondary', type: 'button' }, t('visit.cancel_keep'));
-  const panel = h('form', { class: 'cancel-form', hidden: true, novalidate: true },
-    field(t('visit.cancel_reason'), reason, { id: 'cancel_reason', hint: t('visit.cancel_hint') }),
-    message,
-    h('div', { class: 'row-actions' }, confirmButton, keep));
-  const toggle = (show) => {
-    panel.hidden = !show;
-    button.setAttribute('aria-expanded', String(show));
-    if (show) reason.focus();
+  // The form exists only while open: a screen holding a form is not redrawn by a sync.
+  const panel = h('div', { class: 'cancel-box' });
+  const close = () => { panel.replaceChildren(); button.setAttribute('aria-expanded', 'false'); };
+  const open = () => {
+    const reason = h('textarea', { id: 'cancel-reason', name: 'cancel_reason', rows: 3, maxlength: 500, required: true });
+    const message = h('p', { class: 'error', role: 'alert' });
+    const confirmButton = h('button', { class: 'btn btn-danger', type: 'submit', 'data-testid': 'cancel-confirm' }, t('visit.cancel_confirm_button'));
+    const keep = h('button', { class: 'btn btn-secondary', type: 'button', onclick: close }, t('visit.cancel_keep'));
+    const form = h('form', { class: 'cancel-form', novalidate: true },
+      field(t('visit.cancel_reason'), reason, { id: 'cancel_reason', hint: t('visit.cancel_hint') }),
+      message,
+      h('div', { class: 'row-actions' }, confirmButton, keep));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const text = reason.value.trim();
+      if (text.replace(/\s/g, '').length < 3) { message.textContent = t('visit.cancel_need_reason'); reason.focus(); return; }
+      confirmButton.disabled = true;
+      const plan_notes = withNote(visit.plan_notes, t('visit.cancel_note', { reason: text }));
+      await recordChanges(session, [{ entity: 'visit', id: visit.id, fields: { status: 'cancelled', plan_notes }, summary: { account: account?.customer_name } }]);
+      emit('data-changed', {}, { broadcast: true });
+      ctx.navigate('#/today');
+    });
+    panel.replaceChildren(form);
+    button.setAttribute('aria-expanded', 'true');
+    reason.focus();
   };
-  button.addEventListener('click', () => toggle(panel.hidden));
-  keep.addEventListener('click', () => toggle(false));
-  panel.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const text = reason.value.trim();
-    if (text.replace(/\s/g, '').length < 3) { message.textContent = t('visit.cancel_need_reason'); reason.focus(); return; }
-    confirmButton.disabled = true;
-    const plan_notes = withNote(visit.plan_notes, t('visit.cancel_note', { reason: text }));
-    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields: { status: 'cancelled', plan_notes }, summary: { account: account?.customer_name } }]);
-    emit('data-changed', {}, { broadcast: true });
-    ctx.navigate('#/today');
-  });
+  button.addEventListener('click', () => (panel.firstChild ? close() : open()));
   return { button, panel };
 }
 
