@@ -8,6 +8,18 @@
 
 import catalog from './labels.js';
 
+/** The currency as a person names it: NT$ rather than TWD. */
+export function currencySymbol(currency, locale) {
+  const code = String(currency || 'TWD').toUpperCase();
+  if (catalog.currencies[code]?.symbol) return catalog.currencies[code].symbol;
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency: code }).formatToParts(0)
+      .find((p) => p.type === 'currency')?.value || code;
+  } catch {
+    return code;
+  }
+}
+
 /** Digits of the currency's minor unit on the wire (ISO 4217; TWD has 2). */
 export function currencyDigits(currency) {
   try {

@@ -34,7 +34,7 @@ LANGS = {"en": "en-US", "zh-TW": "zh-TW"}
 def day(server):
     """A fresh collector with six visits today (her own IndexedDB, her own plan)."""
     today = datetime.now(TAIPEI).date()
-    return build_day(server, today, username=f"dora_{uuid.uuid4().hex[:6]}")
+    return build_day(server, today, username=f"dora{uuid.uuid4().hex[:6]}")
 
 
 def new_phone(browser, server, day, *, at="15:15", lang="en", user_agent=None):

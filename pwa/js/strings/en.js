@@ -122,6 +122,7 @@ export default {
     zone: 'times in {zone}',
     date: 'Date',
     time: 'Appointment time',
+    time_short: 'Time',
     time_hint: 'People are easiest to find at their desks mid-morning and mid-afternoon.',
     notes: 'Notes for the visit',
     notes_hint: 'For example what was agreed on the phone, or whom to ask for at reception.',

@@ -117,6 +117,7 @@ export default {
     zone: '時間以 {zone} 為準',
     date: '日期',
     time: '約定時間',
+    time_short: '時間',
     time_hint: '上午十點前後與下午兩點到四點，最容易在辦公室找到人。',
     notes: '外訪備註',
     notes_hint: '例如電話中談好的內容，或到櫃台要找誰。',

@@ -34,7 +34,7 @@ export function appointmentFields({ account, snapshot, date, time, idPrefix, vis
   const node = h('div', { class: 'appointment-fields' },
     h('div', { class: 'two-fields' },
       field(t('plan.date'), dateInput, { id: `${idPrefix}_date` }),
-      field(t('plan.time'), timeInput, { id: `${idPrefix}_time` })),
+      field(t('plan.time_short'), timeInput, { id: `${idPrefix}_time` })),
     warningsBox);
   return { node, dateInput, timeInput, instant, zone };
 }

@@ -62,7 +62,7 @@ export async function todayView(ctx) {
 }
 
 /** The line under the time: leave-by countdown, late warning, or what became of it. */
-function timingLine(stop, rules, zone) {
+export function timingLine(stop, rules, zone) {
   const { timing } = stop;
   const leaveBy = stop.leaveBy ? formatTime(stop.leaveBy, zone) : null;
   switch (timing.state) {

@@ -3,12 +3,12 @@
 // fields"), and is saved as a draft on every change, so a killed tab loses nothing.
 
 import { h } from '../dom.js';
-import { t, tv, formatDateTime, formatDay, formatNumber } from '../i18n.js';
+import { t, tv, formatDateTime, formatDay, formatNumber, locale } from '../i18n.js';
 import { getValue, setValue, deleteKey } from '../db.js';
 import { recordChanges } from '../outbox.js';
 import { uuid } from '../ids.js';
 import { parseInstant, isoInZone, dateInZone } from '../time.js';
-import { parseMajor, displayDigits } from '../money.js';
+import { parseMajor, displayDigits, currencySymbol } from '../money.js';
 import { distanceKm, planWarnings, stopState } from '../rules.js';
 import { getPosition } from '../geo.js';
 import { conductRules, situationGuidance, REASONS } from '../guidance.js';
@@ -19,6 +19,8 @@ import {
 } from './components.js';
 import { problemCard } from './problems.js';
 import { appointmentFields, newVisitChange, rescheduleControl, suggestedTime } from './appointment.js';
+import { timingLine } from './today.js';
+import { visitsOnDay, buildDayPlan } from '../day-plan.js';
 
 export const MET = ['original_contact', 'other_person', 'nobody'];
 export const METHODS = ['cash', 'transfer', 'cheque', 'other'];
@@ -88,7 +90,9 @@ function beforeVisit(ctx, visit, account) {
   });
 
   const cancelBox = cancelControl(ctx, visit, account);
-  const timing = stopState({ visit, scheduled: parseInstant(visit.scheduled_at), rules: snapshot.rules });
+  const stop = dayStop(snapshot, visit, account);
+  const timing = stopState({ ...stop, rules: snapshot.rules });
+  const countdown = ['upcoming', 'leave_now', 'late'].includes(timing.state) ? timingLine({ ...stop, timing }, snapshot.rules, zone) : null;
   const late = timing.state === 'missed' || timing.state === 'open'
     ? h('div', { class: 'notice', 'data-timing': timing.state },
       h('p', null, timing.state === 'missed' ? t('today.missed_explain') : t('today.overdue', { duration: duration(timing.overdue) })),
@@ -97,7 +101,7 @@ function beforeVisit(ctx, visit, account) {
 
   // The action first, within thumb reach; the briefing follows.
   return h('div', { class: 'before' },
-    late,
+    countdown, late,
     visit.plan_notes ? h('p', { class: 'notes' }, visit.plan_notes) : null,
     warningList(warnings),
     checkInButton, status,
@@ -112,6 +116,18 @@ function beforeVisit(ctx, visit, account) {
       h('a', { class: 'btn btn-secondary', href: `#/plan/${visit.account_id}/${visit.id}`, 'data-testid': 'edit-plan' }, t('visit.edit_plan')),
       cancelBox.button),
     cancelBox.panel);
+}
+
+/** This visit as a stop of its day's route (leave-by and travel from the stop before). */
+function dayStop(snapshot, visit, account) {
+  const scheduled = parseInstant(visit.scheduled_at);
+  if (!scheduled || !account) return { visit, scheduled };
+  const date = dateInZone(scheduled, account.timezone || 'UTC');
+  const stops = buildDayPlan({
+    visits: visitsOnDay(snapshot.visits, snapshot.accountsById, date), accountsById: snapshot.accountsById,
+    serverPlan: snapshot.meta[`plan:${date}`], rules: snapshot.rules,
+  });
+  return stops.find((s) => s.visit.id === visit.id) || { visit, scheduled };
 }
 
 /** Add a line to the plan notes, keeping what was there. */
@@ -227,10 +243,10 @@ async function outcomeForm(ctx, visit, account) {
   const waitedPart = h('div', { class: 'subform' }, field(t('form.waited_minutes'), waited, { id: 'waited_minutes' }), situationHint('other_guests_present'));
   const guestsPart = h('div', null, check(guests, t('form.other_guests')), waitedPart);
   const promisePart = h('div', { class: 'subform' },
-    field(t('form.promise_amount', { currency }), promiseAmount, { id: 'promise_amount' }),
+    field(t('form.promise_amount', { currency: currencySymbol(currency, locale()) }), promiseAmount, { id: 'promise_amount' }),
     field(t('form.promise_date'), promiseDate, { id: 'promise_date', hint: t('form.promise_date_hint', { date: formatDay(arrivalDate) }) }));
   const payDetails = h('div', { class: 'subform' },
-    field(t('form.pay_amount', { currency }), payAmount, { id: 'pay_amount', hint: t('form.pay_hint') }),
+    field(t('form.pay_amount', { currency: currencySymbol(currency, locale()) }), payAmount, { id: 'pay_amount', hint: t('form.pay_hint') }),
     field(t('form.pay_method'), payMethod, { id: 'pay_method' }));
   const payPart = h('div', null, check(paid, t('form.paid')), payDetails);
   const suggestion = suggestedTime(null, zone);
