@@ -110,3 +110,32 @@ def test_a_new_version_is_offered_and_keeps_unsent_records(chromium_browser, dep
         assert [e["seq"] for e in outbox(page) if e["state"] == "pending"] == queued
     finally:
         phone.close()
+
+
+def test_first_visit_downloads_each_shell_file_once(chromium_browser, server):
+    """The worker's precache reuses what the page has just loaded (the
+    versioned files are immutable in the HTTP cache): nothing twice."""
+    log = server.log_path
+    start = log.stat().st_size
+    phone = chromium_browser.new_context(base_url=server.base_url, viewport={"width": 390, "height": 844},
+                                         is_mobile=True, has_touch=True, timezone_id="Asia/Taipei")
+    try:
+        page = phone.new_page()
+        page.goto("/")
+        page.wait_for_selector("[data-testid=login]")
+        wait_for_service_worker(page)
+        cached = page.evaluate("""async () => {
+            const name = (await caches.keys()).find((n) => n.startsWith('fieldvisit-shell-'));
+            return (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+        }""")
+    finally:
+        phone.close()
+    with open(log, "rb") as f:
+        f.seek(start)
+        lines = f.read().decode("utf-8", "replace").splitlines()
+    fetched = [m.group(1) for m in map(re.compile(r'"GET (/v/[0-9a-f]+/\S+) HTTP').search, lines) if m]
+    assert fetched, "the server log shows the versioned requests"
+    twice = sorted({p for p in fetched if fetched.count(p) > 1})
+    assert twice == [], f"downloaded twice: {twice}"
+    assert set(cached) <= set(fetched) | {p for p in cached if p.endswith("index.html")}
+    assert len(cached) > 30, "the whole shell is cached for offline use"
