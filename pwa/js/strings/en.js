@@ -14,7 +14,7 @@ export default {
     sign_in: 'Sign in to sync',
     sign_in_waiting: 'Sign in · {count} waiting',
     failed_waiting: 'Not sent · {count} waiting',
-    waiting: '{count} waiting',
+    waiting: 'Online · {count} waiting',
     failed: 'Last sync failed',
     synced: 'Synced {time}',
     not_synced: 'Not synced yet',

@@ -13,7 +13,7 @@ export default {
     sign_in: '請登入以同步',
     sign_in_waiting: '請登入・{count} 筆待送',
     failed_waiting: '未送出・{count} 筆待送',
-    waiting: '{count} 筆待送',
+    waiting: '已連線・{count} 筆待送',
     failed: '上次同步失敗',
     synced: '已同步 {time}',
     not_synced: '尚未同步',

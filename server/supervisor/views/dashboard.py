@@ -23,6 +23,6 @@ def dashboard():
                         n=b.accounts),
          b.name not in ("current", "1-30", "31-60"))
         for b in numbers.buckets
-    ])
+    ], width=440, label_w=104, text_w=150)
     return render_template("supervisor/dashboard.html", d=numbers, chart=chart,
                            currency=currency)
