@@ -99,7 +99,7 @@ export default {
     empty: 'No accounts assigned to you yet. They appear after the first sync.',
     search: 'Search',
     search_hint: 'Name, contact, account number, phone or address',
-    sort: 'Order',
+    sort: 'Sort by',
     sort_priority: 'Expected recovery, highest first',
     sort_amount: 'Amount due, highest first',
     sort_days: 'Days past due, most first',

@@ -147,5 +147,6 @@ function stopItem(stop, snapshot) {
       stop.scheduled ? h('span', { class: 'stop-time' }, formatTime(stop.scheduled, account?.timezone)) : null,
       timing && (timing.state === 'done' || timing.state === 'missed') ? statusBadge(timing.state) : null),
     account ? [h('strong', null, account.customer_name), addressLine(account)] : h('p', { class: 'muted' }, t('today.account_missing')),
-    visit ? h('a', { class: 'btn btn-secondary', href: `#/visit/${visit.id}` }, t('today.open_visit')) : null);
+    visit ? h('a', { class: 'btn btn-secondary', href: `#/visit/${visit.id}` },
+      visit.status === 'done' ? t('today.view_record') : t('today.open_visit')) : null);
 }
