@@ -67,11 +67,12 @@ def _ms(value) -> str:
     return "—" if value is None else f"{value:.0f} ms"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs; the median is reported")
     parser.add_argument("--min-score", type=float, default=0.95)
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON figures go")
+    args = parser.parse_args(argv)
     script = ensure_lighthouse()
     with workdir("fieldvisit-lighthouse-") as tmp, database("sqlite", tmp) as url:
         env = server_env(url, tmp)
@@ -112,9 +113,9 @@ def main() -> int:
             print(f"  {median['transfer_bytes'] / 1024:.1f} KB transferred in {median['requests']:.0f} requests")
         if median["failed_audits"]:
             print("  audits not passed:", ", ".join(median["failed_audits"]))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"\nwritten to {RESULTS.relative_to(REPO)}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"\nwritten to {args.out}")
     return 0 if ok else 1
 
 
