@@ -62,7 +62,9 @@ async function render({ keepScroll = false, background = false } = {}) {
   const active = document.activeElement;
   const focusedId = main.contains(active) && active.id ? active.id : null;
   const selection = focusedId && typeof active.selectionStart === 'number' ? [active.selectionStart, active.selectionEnd] : null;
+  const opened = new Set([...main.querySelectorAll('details[open][data-keep-open]')].map((d) => d.dataset.keepOpen));
   main.replaceChildren(node);
+  if (keepScroll) for (const d of main.querySelectorAll('details[data-keep-open]')) if (opened.has(d.dataset.keepOpen)) d.open = true;
   if (focusedId && keepScroll) {
     const again = document.getElementById(focusedId);
     again?.focus({ preventScroll: true });

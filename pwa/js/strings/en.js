@@ -48,7 +48,7 @@ export default {
     next_stop: 'Next stop',
     later: 'Later',
     earlier: 'Earlier today',
-    past: 'Behind',
+    past: 'Past stops',
     in_progress: 'In progress',
     in_progress_explain: 'You checked in here: finish the visit record.',
     leave_in: 'Leave in {duration} (by {time})',

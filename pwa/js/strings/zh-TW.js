@@ -43,7 +43,7 @@ export default {
     next_stop: '下一站',
     later: '稍後',
     earlier: '今天稍早',
-    past: '已過時段',
+    past: '已過的各站',
     in_progress: '進行中',
     in_progress_explain: '你已在此報到，請完成外訪紀錄。',
     leave_in: '{duration}後出發（{time} 前）',

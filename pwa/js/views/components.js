@@ -99,10 +99,11 @@ export function historyLine(account, visits, promises) {
   return h('p', { class: 'history-line' }, parts);
 }
 
-export function approach(reason, { open = false } = {}) {
+/** The approach for the reason; `key` keeps it open across the screen's redraws. */
+export function approach(reason, { open = false, key = null } = {}) {
   const g = reasonGuidance(reason || 'unknown');
   if (!g) return null;
-  return h('details', { class: 'approach', open },
+  return h('details', { class: 'approach', open, 'data-keep-open': key },
     h('summary', null, h('span', { class: 'label' }, t('guidance.approach')), ' ', g.title),
     h('p', null, g.approach));
 }

@@ -26,7 +26,8 @@ export async function todayView(ctx) {
     .map((stop) => ({ ...stop, timing: stopState({ ...stop, now, rules: snapshot.rules }) }));
 
   const current = stops.filter((s) => s.timing.state === 'in_progress');
-  const next = stops.find((s) => NEXT_STATES.has(s.timing.state)) || null;
+  // Only today has a next stop and countdowns; another day is a list in route order.
+  const next = date === today ? stops.find((s) => NEXT_STATES.has(s.timing.state)) || null : null;
   const later = stops.filter((s) => NEXT_STATES.has(s.timing.state) && s !== next);
   const behind = stops.filter((s) => ['done', 'missed', 'open'].includes(s.timing.state))
     .sort((a, b) => (a.scheduled || 0) - (b.scheduled || 0));
@@ -34,7 +35,7 @@ export async function todayView(ctx) {
   for (const s of behind) counts[s.timing.state === 'open' ? 'open' : s.timing.state] += 1;
 
   const title = date === today ? t('today.title') : formatDay(date);
-  const card = (stop, role) => stopCard(ctx, stop, role);
+  const card = (stop, role) => stopCard(ctx, stop, role, date === today);
   return h('section', { class: 'view view-today', 'data-testid': 'today' },
     h('div', { class: 'day-nav' },
       h('a', { class: 'btn btn-ghost', href: `#/today?date=${addDays(date, -1)}`, 'aria-label': t('today.previous') }, '‹'),
@@ -55,7 +56,7 @@ export async function todayView(ctx) {
           h('ol', { class: 'stops', 'aria-label': t('today.next_stop') }, card(next, 'next'))] : null,
         later.length ? [h('h2', { class: 'section-title' }, t('today.later')),
           h('ol', { class: 'stops' }, later.map((s) => card(s, 'later')))] : null,
-        behind.length ? [h('h2', { class: 'section-title' }, date < today || !next ? t('today.past') : t('today.earlier')),
+        behind.length ? [h('h2', { class: 'section-title' }, date === today ? t('today.earlier') : t('today.past')),
           h('ol', { class: 'stops' }, behind.map((s) => card(s, 'behind')))] : null,
       ],
     stops.length ? h('a', { class: 'btn btn-secondary wide', href: '#/accounts' }, t('today.plan_another')) : null);
@@ -96,7 +97,7 @@ function stateBadge(stop) {
   return null;
 }
 
-function stopCard(ctx, stop, role) {
+function stopCard(ctx, stop, role, isToday) {
   const { snapshot } = ctx;
   const { visit, account } = stop;
   const zone = account?.timezone;
@@ -107,8 +108,8 @@ function stopCard(ctx, stop, role) {
       ...stop.serverWarnings])]
     : [];
   const leg = [];
-  // The countdown line names the leave-by time; without one (no appointment time) the leg does.
-  if (ahead && stop.leaveBy && !['upcoming', 'leave_now', 'late', 'in_progress'].includes(stop.timing.state)) {
+  // The countdown line names the leave-by time; on another day, or without a countdown, the leg does.
+  if (ahead && stop.leaveBy && (!isToday || !['upcoming', 'leave_now', 'late', 'in_progress'].includes(stop.timing.state))) {
     leg.push(t('today.leave_by', { time: formatTime(stop.leaveBy, zone) }));
   }
   if (ahead && stop.distanceKm !== null && stop.distanceKm !== undefined) {
@@ -130,7 +131,7 @@ function stopCard(ctx, stop, role) {
     h('span', { class: 'stop-time' }, h('span', { class: 'visually-hidden' }, t('today.stop_number', { n: stop.order }), ' '), formatTime(stop.scheduled, zone)),
     stateBadge(stop),
     syncBadge(snapshot.states.get(visit.id))),
-  timingLine(stop, snapshot.rules, zone),
+  isToday || !['upcoming', 'leave_now', 'late'].includes(stop.timing.state) ? timingLine(stop, snapshot.rules, zone) : null,
   leg.length ? h('p', { class: 'leg' }, leg.join(sep)) : null,
   account ? [
     h('h3', { class: 'customer' }, account.customer_name),
@@ -138,7 +139,7 @@ function stopCard(ctx, stop, role) {
     ahead || stop.timing.state === 'open' ? contactLine(account) : null,
     addressLine(account),
     detailed ? [dueFacts(account), historyLine(account, accountVisits, snapshot.promisesByAccount.get(account.id)),
-      approach(account.delinquency_reason)] : null,
+      approach(account.delinquency_reason, { key: `today-${visit.id}` })] : null,
   ] : h('p', { class: 'muted' }, t('today.account_missing')),
   visit.plan_notes && visit.status !== 'done' ? h('p', { class: 'notes' }, visit.plan_notes) : null,
   warningList(warnings),
