@@ -414,3 +414,40 @@ def test_the_header_shows_offline_and_waiting_beside_an_unread_conflict(chromium
         shot(page, screenshots, f"27-day-header-conflict-{lang}")
     finally:
         context.close()
+
+
+def test_the_map_works_under_a_strict_content_security_policy(chromium_browser, server, day, tile_stub):
+    """The policy the server is to send (another change adds it): only our own
+    scripts and styles, and images from ourselves and the tile server. The
+    map must need nothing more (server/maps.py: tile_origin)."""
+    from server.maps import tile_origin
+
+    policy = (f"default-src 'self'; img-src 'self' data: {tile_origin(tile_stub.url)}; "
+              "script-src 'self'; style-src 'self'; connect-src 'self'; object-src 'none'; "
+              "base-uri 'none'; frame-ancestors 'none'")
+    context = chromium_browser.new_context(base_url=server.base_url, viewport=PHONE, is_mobile=True,
+                                           has_touch=True, timezone_id="Asia/Taipei",
+                                           service_workers="block")
+    context.clock.set_fixed_time(day.at("15:15"))
+
+    def with_policy(route):
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": policy})
+
+    context.route(lambda url: not url.startswith(server.base_url + "/api/"), with_policy)
+    violations: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: violations.append(m.text)
+                if "Content Security Policy" in m.text or "Refused to" in m.text else None)
+        page.goto("/")
+        page.evaluate("""() => document.addEventListener('securitypolicyviolation',
+            (e) => console.error('Refused to load (Content Security Policy): ' + e.violatedDirective + ' ' + e.blockedURI))""")
+        login(page, username_of(day, server))
+        page.goto("/#/map")
+        page.wait_for_selector("[data-testid=map][data-map-state=ready]", timeout=15_000)
+        assert page.locator(".leaflet-marker-icon.map-pin").count() == 6
+        page.wait_for_timeout(300)
+        assert violations == []
+    finally:
+        context.close()
