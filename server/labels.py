@@ -7,7 +7,7 @@ here; the phone imports the same file as the module ``/js/labels.js``
 (``js_module``), so a value reads the same on the phone, in the guidance
 and on the supervisor pages.
 
-Money: amounts travel in minor units (PROTOCOL.md). The catalog's
+Money: amounts travel in minor units (docs/protocol.md). The catalog's
 ``currencies`` block holds the display rules Unicode's data gets wrong for
 this product: Taiwan dollars show as ``NT$`` in every language (the zh-TW
 locale data writes a bare ``$``) and in whole dollars, the way amounts are

@@ -15,7 +15,7 @@ const hasPosition = (a) => Number.isFinite(Number(a?.lat)) && Number.isFinite(Nu
 /**
  * A link that starts directions to the account. The customer's name is never
  * put in it: the maps app or site would see who the collector is visiting
- * (no disclosure to third parties, DESIGN.md).
+ * (no disclosure to third parties: docs/user-guide.md, "Directions").
  */
 export function directionsUrl(account, kind = platform()) {
   const where = hasPosition(account) ? `${Number(account.lat)},${Number(account.lon)}` : null;

@@ -66,7 +66,7 @@ class RulesConfig:
     # Seed tip 3: arrive before the customer.
     early_margin_minutes: int = 15
     # ``arrived_late`` only beyond this: a flag on every visit a minute late
-    # is a flag nobody reads (DESIGN.md "flags that mean something").
+    # is a flag nobody reads (docs/rules.md, "late arrival").
     arrived_late_grace_minutes: int = 10
     # A planned visit whose appointment passed this long ago, with no
     # check-in, shows as missed on the phone and is offered a new time.

@@ -137,7 +137,7 @@ export function withNote(notes, line) {
 
 /**
  * Cancelling asks why. The reason is kept on the record in `plan_notes`
- * (cancelling is a change of plan; PROTOCOL.md has no field of its own for
+ * (cancelling is a change of plan; docs/protocol.md has no field of its own for
  * it), so the supervisor reads it beside the visit.
  */
 function cancelControl(ctx, visit, account) {
