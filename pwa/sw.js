@@ -1,58 +1,18 @@
 // Service worker: the app shell under a versioned cache, served cache first so
-// the app opens with no network. /api/, other origins and non-GET requests go
-// to the network; records live in IndexedDB, never here, so an update cannot
-// lose them. A new version waits until the collector accepts the reload.
+// the app opens with no network. /api/, other origins (map tiles) and non-GET
+// requests go to the network; records live in IndexedDB, never here, so an
+// update cannot lose them. A new version waits until the collector accepts
+// the reload.
+//
+// The version and the file list are filled in by the server from the shell's
+// own files (server/shell.py: a content hash), never by hand.
+const VERSION = '__SHELL_VERSION__';
+const SHELL = ['__SHELL_FILES__'];
 
-const VERSION = '1.0.0'; // keep equal to js/version.js; bump on every shell change
 const SHELL_CACHE = `fieldvisit-shell-${VERSION}`;
 const CACHE_PREFIX = 'fieldvisit-shell-';
-
-const SHELL = [
-  '/',
-  '/index.html',
-  '/manifest.webmanifest',
-  '/css/app.css',
-  '/icons/icon.svg',
-  '/icons/icon-maskable.svg',
-  '/icons/icon-192.png',
-  '/icons/icon-512.png',
-  '/icons/icon-maskable-512.png',
-  '/icons/apple-touch-icon.png',
-  '/js/app.js',
-  '/js/api.js',
-  '/js/day-plan.js',
-  '/js/db.js',
-  '/js/dom.js',
-  '/js/events.js',
-  '/js/geo.js',
-  '/js/guidance.js',
-  '/js/hlc.js',
-  '/js/i18n.js',
-  '/js/ids.js',
-  '/js/install.js',
-  '/js/money.js',
-  '/js/outbox.js',
-  '/js/router.js',
-  '/js/rules.js',
-  '/js/session.js',
-  '/js/snapshot.js',
-  '/js/storage.js',
-  '/js/sw-client.js',
-  '/js/sync.js',
-  '/js/time.js',
-  '/js/version.js',
-  '/js/strings/en.js',
-  '/js/strings/zh-TW.js',
-  '/js/views/account.js',
-  '/js/views/accounts.js',
-  '/js/views/components.js',
-  '/js/views/login.js',
-  '/js/views/plan-form.js',
-  '/js/views/problems.js',
-  '/js/views/sync-status.js',
-  '/js/views/today.js',
-  '/js/views/visit.js',
-];
+const PAGE = SHELL[0]; // the versioned index.html
+const SHELL_PATHS = new Set(SHELL);
 
 // ---- strategies ----
 
@@ -66,20 +26,21 @@ async function cacheFirst(request) {
   return response;
 }
 
-/** Every navigation gets the one HTML page; routing happens in the page. */
-async function appShell() {
+/** Every navigation to the app gets its one HTML page; routing happens in the page. */
+async function appShell(request) {
   const cache = await caches.open(SHELL_CACHE);
-  const hit = await cache.match('/index.html');
+  const hit = await cache.match(PAGE);
   if (hit) return hit;
-  return fetch('/index.html');
+  return fetch(request);
 }
 
 // ---- lifecycle ----
 
 self.addEventListener('install', (event) => {
-  // `cache: 'reload'` skips the HTTP cache so a new version never precaches stale files.
-  event.waitUntil(caches.open(SHELL_CACHE).then((cache) =>
-    cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' })))));
+  // The versioned URLs never change content, so the browser's HTTP cache may
+  // answer: on a first visit the files the page has just loaded are reused,
+  // not downloaded a second time.
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)));
 });
 
 self.addEventListener('activate', (event) => {
@@ -102,8 +63,8 @@ self.addEventListener('fetch', (event) => {
   if (url.pathname.startsWith('/api/')) return;
   if (request.mode === 'navigate') {
     // Only the app's own page: supervisor pages on this origin stay server-rendered.
-    if (url.pathname === '/' || url.pathname === '/index.html') event.respondWith(appShell());
+    if (url.pathname === '/' || url.pathname === '/index.html') event.respondWith(appShell(request));
     return;
   }
-  if (SHELL.includes(url.pathname)) event.respondWith(cacheFirst(request));
+  if (SHELL_PATHS.has(url.pathname)) event.respondWith(cacheFirst(request));
 });

@@ -95,6 +95,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
     app.session_interface = SessionInterface()
     trust_proxies(app)
+    from .maps import validate_tiles_url
+
+    # A bad tile template stops the server at start-up, not the phones' maps later.
+    validate_tiles_url(app.config["MAP_TILES_URL"])
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False

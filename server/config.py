@@ -8,6 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # PROTOCOL.md: 413 above 2 MiB by default
+# Defaults of the phone's map (server/maps.py); kept here so this module imports nothing else.
+DEFAULT_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_ATTRIBUTION = "© OpenStreetMap contributors"
+DEFAULT_MAX_ZOOM = 19
 
 
 def _int(name: str, default: int) -> int:
@@ -72,6 +76,10 @@ def from_environment(instance_path: str) -> dict:
         # Reverse proxies in front whose X-Forwarded-* headers are believed
         # (server/proxies.py); 0 believes none.
         "TRUSTED_PROXIES": _int("FIELDVISIT_TRUSTED_PROXIES", 0),
+        # The phone's map (server/maps.py): tile template, its credit line, deepest zoom.
+        "MAP_TILES_URL": os.environ.get("FIELDVISIT_MAP_TILES_URL") or DEFAULT_TILES_URL,
+        "MAP_ATTRIBUTION": os.environ.get("FIELDVISIT_MAP_ATTRIBUTION") or DEFAULT_ATTRIBUTION,
+        "MAP_MAX_ZOOM": _int("FIELDVISIT_MAP_MAX_ZOOM", DEFAULT_MAX_ZOOM),
     }
 
 

@@ -14,17 +14,24 @@ import { registerServiceWorker, acceptUpdate, updateWaiting } from './sw-client.
 import { requestPersistence, persistenceAnswer } from './storage.js';
 import { parseInstant } from './time.js';
 import { todayView } from './views/today.js';
-import { accountsView } from './views/accounts.js';
-import { accountView } from './views/account.js';
-import { planFormView } from './views/plan-form.js';
-import { visitView } from './views/visit.js';
-import { syncStatusView } from './views/sync-status.js';
 import { loginView } from './views/login.js';
+import { MODULE_BASE } from './version.js';
 
+// The first screens (Today, sign-in) come with the page; the others load on
+// first use (the service worker has them all, so offline they open as fast).
+const lazy = (load, name) => async (ctx) => (await load())[name](ctx);
 const VIEWS = {
-  today: todayView, accounts: accountsView, account: accountView, plan: planFormView,
-  visit: visitView, sync: syncStatusView, login: loginView,
+  today: todayView,
+  login: loginView,
+  accounts: lazy(() => import('./views/accounts.js'), 'accountsView'),
+  account: lazy(() => import('./views/account.js'), 'accountView'),
+  plan: lazy(() => import('./views/plan-form.js'), 'planFormView'),
+  visit: lazy(() => import('./views/visit.js'), 'visitView'),
+  sync: lazy(() => import('./views/sync-status.js'), 'syncStatusView'),
+  map: lazy(() => import('./views/map.js'), 'mapView'),
 };
+// Today's countdowns move on while the screen stays open.
+const TICK_MS = 30_000;
 
 const main = $('#main');
 let currentRoute = null;
@@ -35,7 +42,7 @@ function navigate(hash) {
   else location.hash = hash;
 }
 
-async function render({ keepScroll = false } = {}) {
+async function render({ keepScroll = false, background = false } = {}) {
   const token = ++renderToken;
   const session = await currentSession();
   let route = parseRoute();
@@ -48,8 +55,21 @@ async function render({ keepScroll = false } = {}) {
   };
   const node = await VIEWS[route.name](ctx);
   if (token !== renderToken) return; // a newer render started meanwhile
+  // A refresh nobody asked for never replaces a form opened while it was being prepared.
+  if (background && main.querySelector('form')) { updateStatus(session, snapshot); return; }
   const scroll = scrollY;
+  // A redraw under the collector's thumbs keeps the field she was typing in.
+  const active = document.activeElement;
+  const focusedId = main.contains(active) && active.id ? active.id : null;
+  const selection = focusedId && typeof active.selectionStart === 'number' ? [active.selectionStart, active.selectionEnd] : null;
+  const opened = new Set([...main.querySelectorAll('details[open][data-keep-open]')].map((d) => d.dataset.keepOpen));
   main.replaceChildren(node);
+  if (keepScroll) for (const d of main.querySelectorAll('details[data-keep-open]')) if (opened.has(d.dataset.keepOpen)) d.open = true;
+  if (focusedId && keepScroll) {
+    const again = document.getElementById(focusedId);
+    again?.focus({ preventScroll: true });
+    if (selection && again?.setSelectionRange) try { again.setSelectionRange(...selection); } catch { /* not a text field */ }
+  }
   main.setAttribute('aria-busy', 'false');
   if (keepScroll && currentRoute?.name === route.name) scrollTo(0, scroll);
   else if (currentRoute && (currentRoute.name !== route.name || JSON.stringify(currentRoute.params) !== JSON.stringify(route.params))) scrollTo(0, 0);
@@ -74,20 +94,24 @@ function updateNav(routeName, snapshot) {
   badge.hidden = !count;
 }
 
-/** Header pill: one short, true sentence about the phone's sync state. */
+/**
+ * Header: one short, true sentence about the connection and what waits to
+ * be sent — always — and, beside it (never instead), how many refusals or
+ * conflicts wait to be read.
+ */
 function updateStatus(session, snapshot) {
   const pill = $('#sync-pill');
-  if (!session || !snapshot) { pill.hidden = true; return; }
+  const attention = $('#attention-pill');
+  if (!session || !snapshot) { pill.hidden = true; attention.hidden = true; return; }
   pill.hidden = false;
   const state = syncState();
   const waiting = snapshot.queue.waiting.length;
   const problems = snapshot.queue.problems.length;
   let text; let tone;
-  if (problems) { text = t('pill.problems', { count: problems }); tone = 'bad'; }
-  else if (!navigator.onLine) { text = waiting ? t('pill.offline_waiting', { count: waiting }) : t('pill.offline'); tone = 'warn'; }
+  if (!navigator.onLine) { text = waiting ? t('pill.offline_waiting', { count: waiting }) : t('pill.offline'); tone = 'warn'; }
+  else if (session.token_ok === false) { text = waiting ? t('pill.sign_in_waiting', { count: waiting }) : t('pill.sign_in'); tone = 'bad'; }
   else if (state.running) { text = t('pill.syncing'); tone = 'busy'; }
-  else if (session.token_ok === false) { text = t('pill.sign_in'); tone = 'bad'; }
-  else if (waiting) { text = t('pill.waiting', { count: waiting }); tone = 'warn'; }
+  else if (waiting) { text = state.lastError ? t('pill.failed_waiting', { count: waiting }) : t('pill.waiting', { count: waiting }); tone = 'warn'; }
   else if (state.lastError) { text = t('pill.failed'); tone = 'warn'; }
   else {
     const at = snapshot.meta.lastSync?.ok_at;
@@ -96,6 +120,9 @@ function updateStatus(session, snapshot) {
   }
   pill.textContent = text;
   pill.dataset.tone = tone;
+  attention.hidden = !problems;
+  attention.textContent = problems ? t('pill.problems', { count: problems }) : '';
+  document.querySelector('.topbar').classList.toggle('has-attention', !!problems);
   const relogin = $('#relogin-banner');
   relogin.hidden = session.token_ok !== false;
   relogin.querySelector('span').textContent = t('banner.relogin', { count: waiting });
@@ -121,10 +148,11 @@ function wireShell() {
   addEventListener('online', refreshStatusOnly);
   addEventListener('offline', refreshStatusOnly);
   on('sync-state', refreshStatusOnly);
+  on('outbox-changed', refreshStatusOnly); // the waiting count moves as soon as something is saved
   on('data-changed', () => {
     // A screen holding a form is not redrawn under the collector's thumbs when
     // a sync lands; the others refresh in place.
-    if (currentRoute && !main.querySelector('form')) render({ keepScroll: true });
+    if (currentRoute && !main.querySelector('form')) render({ keepScroll: true, background: true });
     else refreshStatusOnly();
   });
   on('session-changed', ({ remote }) => {
@@ -136,6 +164,11 @@ function wireShell() {
     render({ keepScroll: true });
   });
   on('update-available', showUpdateBanner);
+  setInterval(() => {
+    if (currentRoute?.name === 'today' && !main.querySelector('form') && document.visibilityState === 'visible') {
+      render({ keepScroll: true, background: true });
+    }
+  }, TICK_MS);
 }
 
 async function boot() {
@@ -158,4 +191,4 @@ boot().catch((error) => {
 });
 
 // Test and debugging hook: lets the browser tests drive the app's own modules.
-window.fieldvisit = { language, setLanguage };
+window.fieldvisit = { language, setLanguage, moduleBase: MODULE_BASE };

@@ -25,7 +25,7 @@ export function buildDayPlan({ visits, accountsById, serverPlan, rules }) {
        ...byTime.filter((v) => !serverStops.has(v.id))]
     : byTime;
   let previous = null;
-  return ordered.map((visit) => {
+  return ordered.map((visit, index) => {
     const account = accountsById.get(visit.account_id) || null;
     const scheduled = parseInstant(visit.scheduled_at);
     const stop = serverStops.get(visit.id);
@@ -36,11 +36,11 @@ export function buildDayPlan({ visits, accountsById, serverPlan, rules }) {
     } else {
       // Changed on the phone since the server planned it, or no plan: estimate.
       const km = previous ? distanceKm(previous, account) : null;
-      const minutes = travelMinutes(km);
+      const minutes = travelMinutes(km, rules);
       leg = { source: 'estimate', distanceKm: km, travelMinutes: km === null ? null : minutes,
         leaveBy: scheduled ? new Date(scheduled.getTime() - (minutes + margin) * 60000) : null, serverWarnings: [] };
     }
     if (account) previous = account;
-    return { visit, account, scheduled, ...leg };
+    return { visit, account, scheduled, order: index + 1, ...leg };
   });
 }

@@ -4,6 +4,7 @@
 
 import en from './strings/en.js';
 import zhTW from './strings/zh-TW.js';
+import catalog from './labels.js';
 import { emit } from './events.js';
 
 export const LANGUAGES = [
@@ -49,16 +50,35 @@ export function setLanguage(code) {
 
 const lookup = (dict, key) => key.split('.').reduce((node, part) => node?.[part], dict);
 
-/** Look up a text by its dotted key; {name} placeholders are filled from params. */
+const pluralRules = new Map();
+function pluralCategory(count) {
+  const loc = locale();
+  if (!pluralRules.has(loc)) pluralRules.set(loc, new Intl.PluralRules(loc));
+  return pluralRules.get(loc).select(Number(count));
+}
+
+/**
+ * Look up a text by its dotted key; {name} placeholders are filled from
+ * params. A counted text is an object of plural forms ({one, other}) and
+ * takes the form Intl.PluralRules gives for params.count ("1 account",
+ * "2 accounts"; Chinese has one form).
+ */
 export function t(key, params = {}) {
-  const text = lookup(DICTIONARIES[current], key) ?? lookup(en, key) ?? key;
+  let text = lookup(DICTIONARIES[current], key) ?? lookup(en, key) ?? key;
+  if (typeof text === 'object') text = text[pluralCategory(params.count ?? 0)] ?? text.other;
   return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
 }
 
-/** Text for a value of an enumeration, e.g. tv('result', 'paid_full'). */
+/**
+ * The label of a stored code, e.g. tv('result', 'paid_full'), from the one
+ * catalog the server shares (server/labels.json). A code this version does
+ * not know yet shows as "Other", never as the code itself.
+ */
 export function tv(group, value) {
   if (value === null || value === undefined || value === '') return '—';
-  return lookup(DICTIONARIES[current][group], String(value)) ?? lookup(en[group], String(value)) ?? String(value);
+  const entry = catalog.labels[group]?.[String(value)];
+  if (!entry) return t('common.unlabelled');
+  return entry[current] || entry.en;
 }
 
 // Date and time in the collector's language; times always on a 24-hour clock.

@@ -7,6 +7,7 @@ const ROUTES = [
   { name: 'account', pattern: /^#\/account\/(?<id>[\w-]+)$/ },
   { name: 'plan', pattern: /^#\/plan\/(?<accountId>[\w-]+)(?:\/(?<visitId>[\w-]+))?$/ },
   { name: 'visit', pattern: /^#\/visit\/(?<id>[\w-]+)$/ },
+  { name: 'map', pattern: /^#\/map(?:\/account\/(?<accountId>[\w-]+))?$/ },
   { name: 'sync', pattern: /^#\/sync$/ },
   { name: 'login', pattern: /^#\/login$/ },
 ];

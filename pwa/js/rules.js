@@ -10,6 +10,9 @@ export const DEFAULT_RULES = {
   attempt_limit: { max: 5, window_days: 7 },
   geofence_m: 200,
   early_margin_minutes: 15,
+  arrived_late_grace_minutes: 10,
+  missed_after_minutes: 30,
+  travel: { detour_factor: 1.3, speed_kmh: 25 },
 };
 
 export function withDefaults(rules) {
@@ -85,7 +88,41 @@ export function distanceKm(a, b) {
   return 2 * 6371.0088 * Math.asin(Math.sqrt(h));
 }
 
-/** DESIGN: road distance ≈ 1.3 × straight line, at 25 km/h in town. */
-export function travelMinutes(km) {
-  return km === null ? 0 : Math.round((km * 1.3 * 60) / 25);
+/** DESIGN: road distance ≈ 1.3 × straight line, at 25 km/h in town (rules.travel), rounded up as the server does. */
+export function travelMinutes(km, rules) {
+  const { detour_factor: detour, speed_kmh: speed } = withDefaults(rules).travel;
+  return km === null ? 0 : Math.ceil((km * detour * 60) / speed - 1e-9);
 }
+
+const MINUTE = 60_000;
+
+/**
+ * Where a stop of the day stands at `now`, for Today:
+ * - `done`, `cancelled`: as recorded;
+ * - `in_progress`: checked in, the record not finished yet;
+ * - `missed`: recorded as missed, or planned with no check-in more than
+ *   `missed_after_minutes` after the appointment (offered a new time);
+ * - `open`: the appointment has passed, but not by that much: still possible;
+ * - `late`: not there yet and leaving now arrives after the appointment
+ *   (`lateBy` minutes; `flagged` once past the late-arrival grace);
+ * - `leave_now`: the leave-by time has come, the appointment can still be made;
+ * - `upcoming`: `leaveIn` minutes until the leave-by time.
+ * Only `upcoming`, `leave_now` and `late` stops can be the next stop.
+ */
+export function stopState({ visit, scheduled, leaveBy, travelMinutes: travel = 0, now = new Date(), rules }) {
+  const r = withDefaults(rules);
+  if (visit.status === 'done' || visit.status === 'cancelled') return { state: visit.status };
+  if (visit.status === 'missed') return { state: 'missed' };
+  if (visit.arrived_at) return { state: 'in_progress' };
+  if (!scheduled) return { state: 'upcoming', leaveIn: null };
+  const sinceAppointment = (now - scheduled) / MINUTE;
+  if (sinceAppointment >= r.missed_after_minutes) return { state: 'missed', derived: true };
+  if (sinceAppointment >= 0) return { state: 'open', overdue: Math.floor(sinceAppointment) };
+  const leave = leaveBy || new Date(scheduled.getTime() - (travel + r.early_margin_minutes) * MINUTE);
+  if (now < leave) return { state: 'upcoming', leaveIn: Math.ceil((leave - now) / MINUTE) };
+  const lateBy = Math.ceil((now.getTime() + (travel || 0) * MINUTE - scheduled.getTime()) / MINUTE);
+  if (lateBy > 0) return { state: 'late', lateBy, flagged: lateBy > r.arrived_late_grace_minutes };
+  return { state: 'leave_now' };
+}
+
+export const NEXT_STATES = new Set(['upcoming', 'leave_now', 'late']);

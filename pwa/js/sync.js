@@ -260,6 +260,10 @@ async function refreshExtras(session) {
       }
     } catch { /* keep the cached or built-in texts */ }
   }
+  try {
+    const config = await apiFetch('/client-config', { token: session.token });
+    if (config?.map) await setValue('device', 'clientConfig', config.map);
+  } catch { /* keep the last one: without it the map shows its list */ }
   const today = dateInZone(new Date());
   try {
     const plan = await apiFetch(`/plan?date=${today}`, { token: session.token });

@@ -2,6 +2,7 @@
 
 from flask import current_app
 
+from ..maps import client_map_config
 from ..rules.guidance import guidance_document
 from .common import current_user
 from .openapi import openapi_document
@@ -16,6 +17,11 @@ def guidance():
     return guidance_document(), 200
 
 
+def client_config():
+    current_user()
+    return {"map": client_map_config(current_app.config)}, 200
+
+
 def health():
     return {"status": "ok"}, 200
 
@@ -23,4 +29,5 @@ def health():
 def register(bp):
     bp.add_url_rule("/openapi.json", view_func=openapi, methods=["GET"])
     bp.add_url_rule("/guidance", view_func=guidance, methods=["GET"])
+    bp.add_url_rule("/client-config", view_func=client_config, methods=["GET"])
     bp.add_url_rule("/health", view_func=health, methods=["GET"])

@@ -239,7 +239,15 @@ def openapi_document(body_limit: int) -> dict:
                             "type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
                         "attempt_limit": {"type": "object", "properties": {
                             "max": {"type": "integer"}, "window_days": {"type": "integer"}}},
-                        "geofence_m": {"type": "number"}, "early_margin_minutes": {"type": "integer"}}},
+                        "geofence_m": {"type": "number"}, "early_margin_minutes": {"type": "integer"},
+                        "arrived_late_grace_minutes": {
+                            "type": "integer", "minimum": 0,
+                            "description": "A visit is flagged `arrived_late` only when it arrives more "
+                                           "than this many minutes after `scheduled_at`."},
+                        "missed_after_minutes": {
+                            "type": "integer", "minimum": 0,
+                            "description": "A planned visit with no check-in this long after its "
+                                           "appointment is shown as missed on the phone."}}},
                 "PullResponse": {
                     "type": "object",
                     "required": ["changes", "cursor", "has_more", "server_hlc", "server_time", "rules"],
@@ -346,6 +354,26 @@ def openapi_document(body_limit: int) -> dict:
                 "security": [{"bearer": []}],
                 "responses": {"200": {"description": "OK", "content": {"application/json": {
                     "schema": {"type": "object"}}}}, **ERRORS_AUTH},
+            }},
+            "/api/v1/client-config": {"get": {
+                "operationId": "clientConfig",
+                "summary": "What the collector app needs besides records: the map's tile server and Leaflet.",
+                "description": (
+                    "`map.tiles_url` is a `{z}/{x}/{y}` tile template (the server's "
+                    "`FIELDVISIT_MAP_TILES_URL`), shown with `map.attribution`; `leaflet_js` and "
+                    "`leaflet_css` are paths on this server, versioned, for Leaflet as the "
+                    "server ships it. Never writes."
+                ),
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["map"], "properties": {"map": {
+                        "type": "object",
+                        "required": ["tiles_url", "attribution", "max_zoom", "leaflet_js", "leaflet_css"],
+                        "properties": {
+                            "tiles_url": {"type": "string"}, "attribution": {"type": "string"},
+                            "max_zoom": {"type": "integer"}, "leaflet_js": {"type": "string"},
+                            "leaflet_css": {"type": "string"}}}}}}}},
+                    **ERRORS_AUTH},
             }},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "This document.",

@@ -12,6 +12,7 @@ Environment overrides: ``FIELDVISIT_RULES_<FIELD NAME IN CAPITALS>``, e.g.::
     FIELDVISIT_RULES_DETOUR_FACTOR=1.4
     FIELDVISIT_RULES_RECOVERY_CURVE=0:0.95,90:0.7,365:0.25
     FIELDVISIT_RULES_DAY_PART_BOUNDS=12:00-17:00
+    FIELDVISIT_RULES_ARRIVED_LATE_GRACE_MINUTES=10
 
 A value that does not parse or breaks an invariant, and an unknown
 ``FIELDVISIT_RULES_*`` name (most likely a typo that would otherwise be
@@ -64,6 +65,12 @@ class RulesConfig:
     geofence_m: int = 200
     # Seed tip 3: arrive before the customer.
     early_margin_minutes: int = 15
+    # ``arrived_late`` only beyond this: a flag on every visit a minute late
+    # is a flag nobody reads (docs/rules.md, "late arrival").
+    arrived_late_grace_minutes: int = 10
+    # A planned visit whose appointment passed this long ago, with no
+    # check-in, shows as missed on the phone and is offered a new time.
+    missed_after_minutes: int = 30
     # Roads are longer than the geodesic; city traffic speed for a scooter/car.
     detour_factor: float = 1.3
     travel_speed_kmh: float = 25.0
@@ -154,6 +161,8 @@ class RulesConfig:
             "attempt_limit": {"max": self.attempt_max, "window_days": self.attempt_window_days},
             "geofence_m": self.geofence_m,
             "early_margin_minutes": self.early_margin_minutes,
+            "arrived_late_grace_minutes": self.arrived_late_grace_minutes,
+            "missed_after_minutes": self.missed_after_minutes,
             "travel": {"detour_factor": self.detour_factor, "speed_kmh": self.travel_speed_kmh},
             "visit_minutes": self.visit_minutes,
             # morning: before afternoon_from; evening: strictly after evening_after.
@@ -226,6 +235,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "attempt_window_days": _parse_int,
     "geofence_m": _parse_int,
     "early_margin_minutes": _parse_int,
+    "arrived_late_grace_minutes": _parse_int,
+    "missed_after_minutes": _parse_int,
     "detour_factor": _parse_float,
     "travel_speed_kmh": _parse_float,
     "visit_minutes": _parse_int,
@@ -268,7 +279,8 @@ def _validate(cfg: RulesConfig) -> None:
                  "escalation_broken_promises", "escalation_visits_without_payment",
                  "escalation_days_past_due"):
         _at_least(cfg, name, 1)
-    for name in ("early_margin_minutes", "visit_minutes"):
+    for name in ("early_margin_minutes", "visit_minutes", "arrived_late_grace_minutes",
+                 "missed_after_minutes"):
         _at_least(cfg, name, 0)
     # A road is never shorter than the straight line.
     _at_least(cfg, "detour_factor", 1.0)

@@ -11,74 +11,68 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..labels import label
+
 GUIDANCE_VERSION = 1
 LANGUAGES = ("en", "zh-TW")
 
 # One approach per delinquency reason (seed tip 11: know why before you go).
+# Titles are the reasons' labels from the one catalog (``server/labels.py``),
+# so the guidance, the phone's forms and the supervisor pages name a reason alike.
 _REASONS: dict[str, dict[str, dict[str, str]]] = {
     "forgot": {
         "en": {
-            "title": "Forgot the due date",
             "approach": "Keep it friendly and short: name the amount and the date it fell due, "
             "ask for payment today, and agree how they will be reminded of the next "
             "instalment. Confirm how they will pay before you leave.",
         },
         "zh-TW": {
-            "title": "忘記還款日",
             "approach": "語氣友善、簡短：說明應付金額與到期日，請對方今天付款，並約定下一期的"
             "提醒方式。離開前確認對方的付款方式。",
         },
     },
     "product_dispute": {
         "en": {
-            "title": "Disputes the goods or service",
             "approach": "Listen first and write down the exact complaint, with dates and any "
             "documents. Keep the complaint apart from the debt: offer to pass it to the team "
             "responsible, and ask for the undisputed part to be paid now. Do not offer a "
             "discount or credit the company has not approved.",
         },
         "zh-TW": {
-            "title": "對商品或服務有爭議",
             "approach": "先聆聽，把具體的不滿內容、日期與相關文件記下來。把爭議和欠款分開處理："
             "表示會轉交負責單位，同時請對方先付清沒有爭議的部分。不要提出公司未核准的折扣或退款。",
         },
     },
     "cash_flow": {
         "en": {
-            "title": "Short of cash",
             "approach": "Ask when money comes in (customer receipts, pay days) and propose a "
             "concrete instalment plan tied to those dates, starting with a payment today, "
             "however small. Record it as a promise with an amount and a date.",
         },
         "zh-TW": {
-            "title": "資金周轉困難",
             "approach": "詢問對方何時有款項進帳（客戶回款、發薪日），依這些日期提出具體的分期方案，"
             "並請對方今天先付一筆，金額小也無妨。把方案登記為還款承諾，寫明金額與日期。",
         },
     },
     "hardship": {
         "en": {
-            "title": "Genuine hardship",
             "approach": "Be respectful and patient, and acknowledge what happened. Gather the "
             "facts (what, since when, what income remains) and any proof. Offer only options "
             "the company has approved and pass the case to your supervisor to decide.",
         },
         "zh-TW": {
-            "title": "確有重大困難",
             "approach": "態度尊重、有耐心，先表示理解。了解事實：發生什麼事、從何時開始、目前還有"
             "哪些收入，並取得相關證明。只提出公司已核准的方案，並把個案交由主管決定。",
         },
     },
     "unwilling": {
         "en": {
-            "title": "Able but unwilling to pay",
             "approach": "Stay calm and firm. State the amount, the due date and what the company "
             "will do next if it stays unpaid (an agency or the courts) as plain facts, not "
             "threats. Ask for payment today; if they say they will fetch the money, go with "
             "them. Accept no vague promise: get an amount and a date, and record it.",
         },
         "zh-TW": {
-            "title": "有能力但不願還款",
             "approach": "保持冷靜、立場堅定。說明金額、到期日，以及持續未付時公司的後續步驟"
             "（委外催收或法律程序）——這是陳述事實，不是威脅。請對方今天付款；若對方說要去拿錢，"
             "就陪同前往。不接受含糊的承諾：問清金額與日期並登記。",
@@ -86,13 +80,11 @@ _REASONS: dict[str, dict[str, dict[str, str]]] = {
     },
     "unknown": {
         "en": {
-            "title": "Reason not known yet",
             "approach": "Find out first: ask open questions about why the payment was missed and "
             "listen. Record the reason on the visit so the next visit can use the right "
             "approach.",
         },
         "zh-TW": {
-            "title": "原因尚不清楚",
             "approach": "先弄清楚原因：用開放式問題詢問為何沒有按時付款，並仔細聆聽。把原因記在這次"
             "拜訪紀錄中，下次拜訪才能採用合適的做法。",
         },
@@ -270,11 +262,15 @@ CONDUCT_RULE_IDS: tuple[str, ...] = tuple(rule["id"] for rule in _CONDUCT_RULES)
 
 def guidance_document() -> dict[str, Any]:
     """The whole guidance as one JSON-ready dict (a fresh copy each call)."""
+    reasons = {
+        reason: {lang: {"title": label("reason", reason, lang), **texts[lang]} for lang in LANGUAGES}
+        for reason, texts in _REASONS.items()
+    }
     return copy.deepcopy(
         {
             "version": GUIDANCE_VERSION,
             "languages": list(LANGUAGES),
-            "reasons": _REASONS,
+            "reasons": reasons,
             "situations": _SITUATIONS,
             "conduct_rules": list(_CONDUCT_RULES),
         }

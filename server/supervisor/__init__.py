@@ -99,6 +99,9 @@ def template_helpers():
     def label(kind, value):
         return i18n.label(kind, value, lang)
 
+    def _n(singular, plural, n, **values):
+        return i18n.ngettext(singular, plural, n, lang, **values)
+
     def url_here(**changes):
         """The current page's URL with some query arguments changed."""
         args = request.args.to_dict()
@@ -117,15 +120,15 @@ def template_helpers():
         return g.fv_waiting
 
     return {
-        "_": _, "label": label, "lang": lang, "html_lang": i18n.HTML_LANG[lang],
+        "_": _, "_n": _n, "label": label, "lang": lang, "html_lang": i18n.HTML_LANG[lang],
         "languages": i18n.LANGUAGE_NAMES, "url_here": url_here, "waiting": waiting,
         "fmt_datetime": formatting.fmt_datetime, "fmt_money": formatting.fmt_money,
         "fmt_amount": formatting.fmt_amount, "fmt_date": formatting.fmt_date,
         "fmt_time": formatting.fmt_time, "csrf_form": CsrfForm,
         "zone_name": lambda: formatting.display_zone().key,
         "field_label": lambda name: display.field_label(name, lang),
-        "show_value": lambda entity, name, value, zone=None, users=None: display.show_value(
-            entity, name, value, lang, zone, users),
+        "show_value": lambda entity, name, value, zone=None, users=None, currency=None:
+            display.show_value(entity, name, value, lang, zone, users, currency),
         "reason_text": lambda text: display.reason_text(text, lang),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .. import messages
+from .. import labels, messages
 from . import formatting
 from .i18n import label, translate
 
@@ -49,7 +49,7 @@ def field_label(name: str, lang: str | None = None) -> str:
 
 
 def show_value(entity: str, name: str, value, lang: str | None = None, zone=None,
-               users: dict | None = None) -> str:
+               users: dict | None = None, currency: str | None = None) -> str:
     """A field's value (Python or JSON form) as text for a page."""
     if value is None or value == "":
         return "—"
@@ -61,7 +61,8 @@ def show_value(entity: str, name: str, value, lang: str | None = None, zone=None
     if name == "flags":
         return ", ".join(label("flag", f, lang) for f in value) if value else "—"
     if name in MONEY_FIELDS and isinstance(value, int):
-        return formatting.fmt_amount(value)
+        return (labels.format_money(value, currency, lang) if currency
+                else formatting.fmt_amount(value))
     if name in TIME_FIELDS:
         moment = value
         if isinstance(value, str):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app, g
 from sqlalchemy import func, select
 
+from .. import labels
 from ..extensions import db
 from ..models import Account
 
@@ -79,9 +80,13 @@ def fmt_amount(minor: int | None) -> str:
 
 
 def fmt_money(minor: int | None, currency: str | None) -> str:
+    """With the currency's symbol in the reader's language (NT$1,213,800),
+    by the same rules as the phone (``server/labels.py``)."""
     if minor is None:
         return ""
-    return f"{currency or ''} {fmt_amount(minor)}".strip()
+    from .i18n import current_language
+
+    return labels.format_money(minor, currency, current_language())
 
 
 def hlc_instant(hlc: str | None) -> datetime | None:

@@ -85,3 +85,22 @@ def test_plot_batches(tmp_path):
     series = figures["series"]["ours (sqlite)"]
     assert series["push"]["4"]["requests"] == 3
     assert series["pull"]["5"]["items"] == 3 + 24
+
+
+def test_lighthouse_runs_the_first_screen_flow(tmp_path):
+    """One Lighthouse run of both steps (its figures are not asserted here:
+    bench/README.md has them). Needs Lighthouse in bench/node_modules
+    (`npm install --prefix bench`) and Debian's Chromium."""
+    import json
+    import shutil
+
+    from bench import lighthouse
+
+    if not (lighthouse.BENCH / "node_modules" / "lighthouse").is_dir() or shutil.which("node") is None:
+        pytest.skip("Lighthouse is not installed: npm install --prefix bench")
+    out = tmp_path / "lighthouse.json"
+    assert lighthouse.main(["--runs", "1", "--min-score", "0", "--out", str(out)]) == 0
+    steps = json.loads(out.read_text())["median"]
+    assert [s["name"] for s in steps] == ["First visit: sign-in screen", "Signed in: Today (return visit)"]
+    for step in steps:
+        assert all(isinstance(v, float | int) for v in step["scores"].values()), step

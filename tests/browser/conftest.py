@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from .tile_stub import TileStub
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -70,11 +72,19 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def tile_stub():
+    """Map tiles for every browser test come from here, never from the internet."""
+    with TileStub() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, tile_stub):
     workdir = tmp_path_factory.mktemp("browser-server")
     db_path = workdir / "fieldvisit.sqlite3"
     env = {**os.environ, "FIELDVISIT_DATABASE_URL": f"sqlite:///{db_path}",
-           "FIELDVISIT_SECRET_KEY": "test", "FLASK_DEBUG": "0"}
+           "FIELDVISIT_SECRET_KEY": "test", "FLASK_DEBUG": "0",
+           "FIELDVISIT_MAP_TILES_URL": tile_stub.url, "FIELDVISIT_MAP_ATTRIBUTION": "© Test tiles"}
     for command in (["init-db"], ["demo"]):
         subprocess.run(_flask() + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()
@@ -92,7 +102,9 @@ def server(tmp_path_factory):
                 process.kill()
                 pytest.fail(f"server did not start; see {workdir / 'server.log'}")
             time.sleep(0.2)
-    yield Server(base_url, db_path)
+    found = Server(base_url, db_path)
+    found.log_path = workdir / "server.log"
+    yield found
     process.terminate()
     try:
         process.wait(timeout=10)

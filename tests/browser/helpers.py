@@ -18,15 +18,26 @@ def login(page, username: str) -> None:
     wait_synced(page)
 
 
+def wait_until(page, expression: str, timeout: float = 15.0, arg=None) -> None:
+    """Poll ``expression`` until it is true. ``page.wait_for_function``
+    evaluates a string inside the page, which the app's Content-Security-
+    Policy forbids (no eval); ``page.evaluate`` runs it from outside."""
+    deadline = time.monotonic() + timeout
+    while not (page.evaluate(expression) if arg is None else page.evaluate(expression, arg)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def wait_for_service_worker(page) -> None:
     """Until the shell is cached and the worker controls the page."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000)
+    wait_until(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
 
 def outbox(page) -> list[dict]:
     return page.evaluate("""async () => {
-        const { currentSession } = await import('/js/session.js');
-        const { entriesOf } = await import('/js/outbox.js');
+        const { currentSession } = await import(window.fieldvisit.moduleBase + 'session.js');
+        const { entriesOf } = await import(window.fieldvisit.moduleBase + 'outbox.js');
         const s = await currentSession();
         return s ? entriesOf(s.client_id) : [];
     }""")
@@ -37,7 +48,7 @@ def pending_count(page) -> int:
 
 
 def sync_now(page) -> dict:
-    return page.evaluate("async () => (await import('/js/sync.js')).syncNow({ reason: 'manual' })")
+    return page.evaluate("async () => (await import(window.fieldvisit.moduleBase + 'sync.js')).syncNow({ reason: 'manual' })")
 
 
 def wait_synced(page, timeout: float = 15) -> None:
@@ -45,7 +56,7 @@ def wait_synced(page, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while True:
         state = page.evaluate("""async () => {
-            const db = await import('/js/db.js');
+            const db = await import(window.fieldvisit.moduleBase + 'db.js');
             const last = await db.getValue('meta', 'lastSync', null);
             return { last };
         }""")
@@ -57,7 +68,7 @@ def wait_synced(page, timeout: float = 15) -> None:
 
 
 def session_of(page) -> dict:
-    return page.evaluate("async () => (await import('/js/session.js')).currentSession()")
+    return page.evaluate("async () => (await import(window.fieldvisit.moduleBase + 'session.js')).currentSession()")
 
 
 def shot(page, screenshots, name: str) -> None:

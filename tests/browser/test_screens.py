@@ -3,33 +3,21 @@ service worker's precache list."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
+from playwright.sync_api import expect
+
+from server.shell import build_shell
 
 from .helpers import login, shot
 
-PWA = Path(__file__).resolve().parents[2] / "pwa"
 
-
-def test_shell_stays_under_150_kb():
-    files = [p for p in PWA.rglob("*") if p.suffix in {".html", ".css", ".js"}]
-    total = sum(p.stat().st_size for p in files)
-    assert total < 150 * 1024, f"app shell is {total / 1024:.1f} KB"
-
-
-def test_every_shell_file_is_precached_and_versions_agree():
-    sw = (PWA / "sw.js").read_text()
-    listed = set(re.findall(r"'(/[^']*)'", sw.split("const SHELL = [", 1)[1].split("];", 1)[0]))
-    wanted = {"/" + p.relative_to(PWA).as_posix() for p in PWA.rglob("*")
-              if p.is_file() and p.suffix in {".html", ".css", ".js", ".png", ".svg", ".webmanifest"}
-              and p.name != "sw.js"}
-    assert wanted - listed == set(), "files missing from the precache list"
-    assert listed - wanted - {"/"} == set(), "precache list names files that do not exist"
-    sw_version = re.search(r"const VERSION = '([^']+)'", sw).group(1)
-    app_version = re.search(r"APP_VERSION = '([^']+)'", (PWA / "js/version.js").read_text()).group(1)
-    assert sw_version == app_version
+def test_first_screen_downloads_stay_under_64_kb_compressed():
+    # What a phone downloads to show the first screen: the page, its style
+    # sheet and every module it preloads, as the server sends them (gzip).
+    shell = build_shell()
+    sent = [shell.index, shell.files["css/app.css"]] + [shell.files[m] for m in shell.first_screen_modules]
+    total = sum(len(asset.gzipped or asset.body) for asset in sent)
+    assert total < 64 * 1024, f"first screen is {total / 1024:.1f} KB compressed"
 
 
 @pytest.mark.browser
@@ -47,7 +35,7 @@ def test_screens_in_both_languages(phone, server, screenshots):
     # Traditional Chinese, switched in the app.
     page.goto("/#/sync")
     page.select_option("[data-testid=language]", "zh-TW")
-    page.wait_for_function("document.documentElement.lang === 'zh-TW'")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-TW")
     page.goto("/#/today")
     page.wait_for_selector("[data-testid=today]")
     assert "今日" in page.inner_text("#nav")

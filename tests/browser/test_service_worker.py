@@ -12,15 +12,13 @@ import threading
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from .helpers import login, outbox, wait_for_service_worker
+from .helpers import login, outbox, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.browser
 
-SW_SOURCE = (Path(__file__).resolve().parents[2] / "pwa" / "sw.js").read_text()
 HOP_BY_HOP = {"connection", "transfer-encoding", "keep-alive", "host", "accept-encoding", "content-length"}
 
 
@@ -85,15 +83,17 @@ def test_a_new_version_is_offered_and_keeps_unsent_records(chromium_browser, dep
         visit_id = page.eval_on_selector("li.stop", "el => el.dataset.visitId")
         phone.set_offline(True)
         page.evaluate("""async (id) => {
-            const { currentSession } = await import('/js/session.js');
-            const { recordChanges } = await import('/js/outbox.js');
+            const { currentSession } = await import(window.fieldvisit.moduleBase + 'session.js');
+            const { recordChanges } = await import(window.fieldvisit.moduleBase + 'outbox.js');
             await recordChanges(await currentSession(), [{ entity: 'visit', id, fields: { plan_notes: 'before the update' } }]);
         }""", visit_id)
         queued = [e["seq"] for e in outbox(page) if e["state"] == "pending"]
         assert queued
 
         # A deployment ships a new worker; the phone finds it and offers it.
-        state["sw"] = re.sub(r"const VERSION = '[^']+'", "const VERSION = 'test-update'", SW_SOURCE)
+        served = urllib.request.urlopen(base_url + "/sw.js", timeout=10).read().decode()
+        state["sw"] = re.sub(r'const VERSION = "[0-9a-f]+"', "const VERSION = 'test-update'", served)
+        assert state["sw"] != served
         phone.route(re.compile(r".*/api/v1/sync/push$"), lambda route: route.abort())  # keep it unsent
         phone.set_offline(False)
         page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
@@ -105,8 +105,37 @@ def test_a_new_version_is_offered_and_keeps_unsent_records(chromium_browser, dep
         with page.expect_navigation():
             page.click("[data-testid=reload-update]")
         page.wait_for_selector("[data-testid=today]")
-        page.wait_for_function("caches.keys().then((k) => k.length === 1)")
+        wait_until(page, "caches.keys().then((k) => k.length === 1)")
         assert page.evaluate("caches.keys()") == ["fieldvisit-shell-test-update"]
         assert [e["seq"] for e in outbox(page) if e["state"] == "pending"] == queued
     finally:
         phone.close()
+
+
+def test_first_visit_downloads_each_shell_file_once(chromium_browser, server):
+    """The worker's precache reuses what the page has just loaded (the
+    versioned files are immutable in the HTTP cache): nothing twice."""
+    log = server.log_path
+    start = log.stat().st_size
+    phone = chromium_browser.new_context(base_url=server.base_url, viewport={"width": 390, "height": 844},
+                                         is_mobile=True, has_touch=True, timezone_id="Asia/Taipei")
+    try:
+        page = phone.new_page()
+        page.goto("/")
+        page.wait_for_selector("[data-testid=login]")
+        wait_for_service_worker(page)
+        cached = page.evaluate("""async () => {
+            const name = (await caches.keys()).find((n) => n.startsWith('fieldvisit-shell-'));
+            return (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+        }""")
+    finally:
+        phone.close()
+    with open(log, "rb") as f:
+        f.seek(start)
+        lines = f.read().decode("utf-8", "replace").splitlines()
+    fetched = [m.group(1) for m in map(re.compile(r'"GET (/v/[0-9a-f]+/\S+) HTTP').search, lines) if m]
+    assert fetched, "the server log shows the versioned requests"
+    twice = sorted({p for p in fetched if fetched.count(p) > 1})
+    assert twice == [], f"downloaded twice: {twice}"
+    assert set(cached) <= set(fetched) | {p for p in cached if p.endswith("index.html")}
+    assert len(cached) > 30, "the whole shell is cached for offline use"

@@ -91,3 +91,35 @@ def test_env_geofence_override_flags_120_m_and_reaches_the_phone(app_with_50_m_g
     (visit,) = latest(changes, "visit").values()
     assert visit["data"]["flags"] == ["far_from_site"]
     assert alice.pull(alice.cursor).json["rules"]["geofence_m"] == 50
+
+
+@pytest.mark.parametrize(("arrived_at", "late"), [
+    ("2026-11-30T10:09:00+08:00", False),   # nine minutes after the appointment: within the grace
+    ("2026-11-30T10:11:00+08:00", True),
+])
+def test_arrived_late_through_a_push_uses_the_grace(world, arrived_at, late):
+    alice = world.phone("alice")
+    done_visit(alice, world.accounts["A-1"], arrived_at, scheduled_at="2026-11-30T10:00:00+08:00")
+    (visit,) = latest(alice.pull_all(), "visit").values()
+    assert ("arrived_late" in visit["data"]["flags"]) is late
+
+
+@pytest.fixture
+def app_with_no_late_grace(monkeypatch, backend, tmp_path, request):
+    monkeypatch.setenv("FIELDVISIT_RULES_ARRIVED_LATE_GRACE_MINUTES", "0")
+    app = make_app(backend, tmp_path, request)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_env_late_grace_override_flags_a_minute_late(app_with_no_late_grace):
+    world = World.create(app_with_no_late_grace, TestApp(app_with_no_late_grace))
+    alice = world.phone("alice")
+    done_visit(alice, world.accounts["A-1"], "2026-11-30T10:01:00+08:00",
+               scheduled_at="2026-11-30T10:00:00+08:00")
+    changes = alice.pull_all()
+    (visit,) = latest(changes, "visit").values()
+    assert visit["data"]["flags"] == ["arrived_late"]
+    assert alice.pull(alice.cursor).json["rules"]["arrived_late_grace_minutes"] == 0

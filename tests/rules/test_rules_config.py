@@ -18,6 +18,7 @@ def test_defaults_match_design():
     assert (cfg.escalation_broken_promises, cfg.escalation_visits_without_payment,
             cfg.escalation_days_past_due) == (3, 6, 360)
     assert cfg.redirect_limit == 2
+    assert (cfg.arrived_late_grace_minutes, cfg.missed_after_minutes) == (10, 30)
 
 
 def test_to_wire_contains_exactly_the_protocol_block():
@@ -32,6 +33,7 @@ def test_to_wire_contains_exactly_the_protocol_block():
     assert {k: wire[k] for k in protocol} == protocol
     assert wire["travel"] == {"detour_factor": 1.3, "speed_kmh": 25.0}
     assert wire["day_parts"] == {"afternoon_from": "12:00", "evening_after": "17:00"}
+    assert (wire["arrived_late_grace_minutes"], wire["missed_after_minutes"]) == (10, 30)
 
 
 def test_from_env_empty_gives_defaults_and_ignores_other_variables():
@@ -75,6 +77,9 @@ def test_from_env_overrides():
         ("RECOVERY_CURVE", "0:1.5", "between 0 and 1"),
         ("RECOVERY_CURVE", "0-0.5", "DAYS:CHANCE"),
         ("SPEED", "30", "unknown rules setting"),
+        ("ARRIVED_LATE_GRACE_MINUTES", "-1", "at least 0"),
+        ("ARRIVED_LATE_GRACE_MINUTES", "ten", "whole number"),
+        ("MISSED_AFTER_MINUTES", "-5", "at least 0"),
     ],
 )
 def test_from_env_rejects_bad_values_with_a_clear_message(name, value, message):
@@ -88,6 +93,13 @@ def test_config_is_immutable_and_hashable():
     hash(cfg)
     with pytest.raises(AttributeError):
         cfg.geofence_m = 5  # type: ignore[misc]
+
+
+def test_grace_settings_from_the_environment_reach_the_wire():
+    cfg = RulesConfig.from_env({"FIELDVISIT_RULES_ARRIVED_LATE_GRACE_MINUTES": "5",
+                                "FIELDVISIT_RULES_MISSED_AFTER_MINUTES": "45"})
+    assert cfg.to_wire()["arrived_late_grace_minutes"] == 5
+    assert cfg.to_wire()["missed_after_minutes"] == 45
 
 
 def test_to_wire_is_json():

@@ -121,15 +121,40 @@ def test_geofence_radius_is_configurable():
 # -- late, contact ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("arrived", "late"),
+    [
+        (at(9, 40), False),        # early, as the plan asks
+        (at(10, 0), False),        # on the dot
+        (at(10, 0, 1), False),     # a second late: within the grace
+        (at(10, 9, 59), False),
+        (at(10, 10, 0), False),    # exactly at the end of the 10-minute grace
+        (at(10, 10, 1), True),
+        (at(11, 30), True),
+    ],
+)
+def test_arrived_late_only_past_the_grace(arrived, late):
+    flags = visit_flags({"arrived_at": arrived, "scheduled_at": at(10, 0)}, ACCOUNT)
+    assert ("arrived_late" in flags) is late
+
+
 def test_arrived_late_compares_instants_across_zones():
     scheduled = at(10, 0)
-    assert visit_flags({"arrived_at": at(10, 0), "scheduled_at": scheduled}, ACCOUNT) == []
-    assert visit_flags({"arrived_at": at(10, 0, 1), "scheduled_at": scheduled},
-                       ACCOUNT) == ["arrived_late"]
-    # 02:00 UTC is 10:00 in Taipei: the same instant written in another zone is on time.
-    same_instant = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
-    assert visit_flags({"arrived_at": same_instant, "scheduled_at": scheduled}, ACCOUNT) == []
+    # 02:11 UTC is 10:11 in Taipei: eleven minutes late, whichever zone it is written in.
+    assert visit_flags({"arrived_at": datetime(2026, 11, 30, 2, 11, tzinfo=UTC),
+                        "scheduled_at": scheduled}, ACCOUNT) == ["arrived_late"]
+    assert visit_flags({"arrived_at": datetime(2026, 11, 30, 2, 10, tzinfo=UTC),
+                        "scheduled_at": scheduled}, ACCOUNT) == []
     assert visit_flags({"arrived_at": at(9, 40)}, ACCOUNT) == []  # unscheduled: never late
+
+
+@pytest.mark.parametrize(("grace", "arrived", "late"),
+                         [(0, at(10, 0), False), (0, at(10, 0, 1), True),
+                          (30, at(10, 29), False), (30, at(10, 30, 1), True)])
+def test_arrived_late_grace_is_configurable(grace, arrived, late):
+    cfg = RulesConfig(arrived_late_grace_minutes=grace)
+    flags = visit_flags({"arrived_at": arrived, "scheduled_at": at(10, 0)}, ACCOUNT, [], cfg)
+    assert ("arrived_late" in flags) is late
 
 
 @pytest.mark.parametrize(("met", "flagged"),

@@ -13,6 +13,8 @@ TEMPLATES = ROOT / "server" / "templates" / "supervisor"
 PACKAGE = ROOT / "server" / "supervisor"
 
 _TEMPLATE_CALL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+# _n("singular", "plural", n): Chinese has one form, kept under the plural.
+_PLURAL_CALL = re.compile(r'\b_n\(\s*"(?:[^"\\]|\\.)*"\s*,\s*"((?:[^"\\]|\\.)*)"')
 # Calls whose first (or, for error pages, second and third) arguments are texts.
 _TEXT_CALLS = {"translate": (0,), "Refused": (0,), "NotFound": (0,), "_done": (0,),
                "_error_page": (1, 2)}
@@ -23,6 +25,7 @@ def template_texts() -> set[str]:
     for path in TEMPLATES.glob("*.html"):
         for match in _TEMPLATE_CALL.finditer(path.read_text(encoding="utf-8")):
             found.add(match.group(1) if match.group(1) is not None else match.group(2))
+        found.update(m.group(1) for m in _PLURAL_CALL.finditer(path.read_text(encoding="utf-8")))
     return found
 
 
@@ -79,8 +82,7 @@ def python_texts() -> set[str]:
 def all_texts() -> set[str]:
     from server.messages import all_templates
     from server.supervisor.display import FIELD_LABELS
-    from server.supervisor.i18n import all_label_texts
 
-    texts = template_texts() | python_texts() | all_label_texts() | set(FIELD_LABELS.values())
+    texts = template_texts() | python_texts() | set(FIELD_LABELS.values())
     texts |= set(all_templates())
     return {t for t in texts if t}

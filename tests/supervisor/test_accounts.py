@@ -31,7 +31,7 @@ def test_search_and_filters(world, sup):
     assert sorted(listed_refs(bob)) == ["A-4", "A-5"]
     assert listed_refs(sup.get("/supervisor/accounts", {"q": "100%_"})) == []
     everyone = sup.get("/supervisor/accounts")
-    assert "6 accounts" in everyone and "TWD 50,000.00" in everyone
+    assert "6 accounts" in everyone and "NT$50,000" in everyone
 
 
 def test_reassignment_drops_the_account_from_the_old_phone_and_gives_it_to_the_new(world, sup, app):
@@ -105,7 +105,7 @@ def test_escalation_shows_the_suggestion_and_is_recorded(world, sup, app):
     assert form["level"].value == "agency"
     form["level"] = "legal"
     answer = form.submit(status=302).follow()
-    assert "The account is escalated." in answer and "With lawyers" in answer
+    assert "The account is escalated." in answer and "Legal action" in answer
     with app.app_context():
         assert db.session.get(Account, account_id).status == "escalated_legal"
     alice = world.phone("alice")
@@ -120,7 +120,7 @@ def test_import_preview_then_confirm(world, sup, app):
             "100000.00,50000.00,2026-10-01,alice\n")
     preview = _import(sup, text)
     summary = preview.html.get_text(" ", strip=True)
-    assert "2 rows: 1 new accounts, 1 updates." in summary and "TWD 1,500.50" in summary
+    assert "2 rows: 1 new account, 1 update." in summary and "NT$1,501" in summary
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Account)) == 6
     confirm = [f for f in preview.forms.values() if f.action.endswith("/confirm")][0]

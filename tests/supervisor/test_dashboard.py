@@ -22,12 +22,12 @@ def test_today_per_collector_flags_promises_and_aging(world, sup):
     page = sup.get("/supervisor/")
     rows = {row.th.get_text(strip=True): [td.get_text(" ", strip=True) for td in row.select("td")]
             for row in page.html.select("section.panel")[0].select("tbody tr")}
-    assert rows["Alice"] == ["2", "1", "1", "1", "Refused 1", "TWD 300.00"]
+    assert rows["Alice"] == ["2", "1", "1", "1", "Refused to pay 1", "NT$300"]
     assert rows["Bob"] == ["0", "0", "0", "0", "—", "—"]
 
     flags = {row.th.get_text(strip=True): row.td.get_text(strip=True)
              for row in page.html.select("section.panel")[1].select("tbody tr")}
-    assert flags["Far from site"] == "1" and flags["Arrived late"] == "0"
+    assert flags["Checked in far from the address"] == "1" and flags["Arrived late"] == "0"
 
     promises = page.html.select("section.panel")[2].get_text(" ", strip=True)
     assert "0%" in promises and "(0 kept, 1 broken)" in promises
@@ -35,11 +35,11 @@ def test_today_per_collector_flags_promises_and_aging(world, sup):
     chart = page.html.select_one("svg.chart")
     assert len(chart.select("rect.bar")) == 8
     labels = [t.get_text() for t in chart.select("text.chart-label")]
-    assert labels[0] == "Current" and labels[-1] == "721+ days"
+    assert labels[0] == "Not yet overdue" and labels[-1] == "Over 720 days"
     values = [t.get_text() for t in chart.select("text.chart-value")]
-    assert "300,000 · 6 acc." in values  # the six test accounts fell due on the same day
+    assert "NT$300,000 · 6 acc." in values  # the six test accounts fell due on the same day
     table = page.html.select_one("details table").get_text(" ", strip=True)
-    assert "TWD 300,000.00" in table
+    assert "NT$300,000" in table
 
 
 def test_the_dashboard_in_chinese(world, sup):

@@ -50,7 +50,7 @@ def test_confirming_a_payment_keeps_the_promise_and_reaches_the_phone(world, sup
 
     page = sup.get("/supervisor/payments")
     row = page.html.select_one(f"#payment-{payment_id}").get_text(" ", strip=True)
-    assert "TWD 500.00" in row and "Alice" in row and "A-1" in row and "Cash" in row
+    assert "NT$500" in row and "Alice" in row and "A-1" in row and "Cash" in row
     assert "Payments 1" in " ".join(page.html.select_one("nav.main-nav").get_text().split())
     assert "Pending 1" in " ".join(page.html.select_one("p.tabs").get_text().split())
 

@@ -56,7 +56,7 @@ def test_each_row_shows_time_collector_account_met_result_and_flags(log, sup):
     assert taipei(2, 15).strftime("%Y-%m-%d 15:00") in text
     assert "Alice" in text and "A-2" in text and "Shop 2" in text
     assert "Someone else" in text and "(Clerk)" in text and "Refused" in text
-    assert "Far from site" in text and "Not the original contact" in text
+    assert "Checked in far from the address" in text and "Did not meet the original contact" in text
 
 
 FILTERS = [
@@ -138,8 +138,8 @@ def test_one_visit_in_full(log, sup):
     page = sup.get(f"/supervisor/visits/{visit_id}")
     text = page.html.get_text(" ", strip=True)
     # Every field, in words.
-    for expected in ("Name of the person met", "Clerk", "Dispute", "Conduct rules confirmed",
-                     "GPS accuracy (m)", "Far from site"):
+    for expected in ("Name of the person met", "Clerk", "Disputes the debt", "Conduct rules confirmed",
+                     "GPS accuracy (m)", "Checked in far from the address"):
         assert expected in text
     # Check-in against the account's position (A-2 is at 25.041, 121.511).
     assert "m from the account's position" in text

@@ -4,7 +4,9 @@
 import { h } from '../dom.js';
 import { t, tv, formatDateTime, formatDay } from '../i18n.js';
 import { parseInstant } from '../time.js';
-import { syncBadge, dueFacts, contactLine, approach, money, emptyState, backLink, warningList, addressLine } from './components.js';
+import {
+  syncBadge, dueFacts, contactLine, approach, money, emptyState, backLink, warningList, addressLine, statusBadge,
+} from './components.js';
 
 export async function accountView({ snapshot, params }) {
   const account = snapshot.accountsById.get(params.id);
@@ -27,7 +29,9 @@ export async function accountView({ snapshot, params }) {
     dueFacts(account),
     h('p', null, h('span', { class: 'label' }, t('account.reason')), ' ', tv('reason', account.delinquency_reason || 'unknown')),
     approach(account.delinquency_reason, { open: true }),
-    h('a', { class: 'btn wide', href: `#/plan/${account.id}`, 'data-testid': 'plan-visit' }, t('account.plan_visit')),
+    h('div', { class: 'row-actions' },
+      h('a', { class: 'btn', href: `#/plan/${account.id}`, 'data-testid': 'plan-visit' }, t('account.plan_visit')),
+      h('a', { class: 'btn btn-secondary', href: `#/map/account/${account.id}`, 'data-testid': 'account-map' }, t('map.account_link'))),
 
     h('h2', null, t('account.promises')),
     promises.length || unsentPromises.length
@@ -60,10 +64,10 @@ function historyItem(visit, account, snapshot) {
   return h('li', { class: 'history-item', 'data-visit-id': visit.id },
     h('a', { href: `#/visit/${visit.id}` },
       h('span', { class: 'row-title' }, formatDateTime(when, account.timezone), ' ',
-        h('span', { class: `badge badge-status-${visit.status}` }, tv('status', visit.status)), ' ',
+        statusBadge(visit.status), ' ',
         syncBadge(snapshot.states.get(visit.id))),
       visit.status === 'done'
         ? h('span', null, `${tv('result', visit.result)} · ${t('visit.met_short', { who: tv('met', visit.met) })}`)
         : (visit.plan_notes ? h('span', { class: 'muted' }, visit.plan_notes) : null),
-      warningList(visit.flags)));
+      warningList(visit.status === 'done' ? visit.flags : [], 'flag')));
 }

@@ -6,6 +6,7 @@ import { formatMoney } from '../money.js';
 import { daysPastDue, agingBucket, attemptsOf } from '../rules.js';
 import { reasonGuidance } from '../guidance.js';
 import { parseInstant, dateInZone } from '../time.js';
+import { directionsUrl } from '../platform.js';
 
 /** The sync state of one record, in words (never colour alone). */
 export function syncBadge(recordState) {
@@ -14,10 +15,23 @@ export function syncBadge(recordState) {
   return h('span', { class: `badge badge-${state}`, 'data-sync-state': state }, t(`sync.state.${state}`));
 }
 
-export function warningList(keys) {
+/** Rule warnings of a plan (group `warning`) or flags of a made visit (group `flag`), in words. */
+export function warningList(keys, group = 'warning') {
   if (!keys?.length) return null;
   return h('ul', { class: 'warnings', 'aria-label': t('warnings.title') },
-    keys.map((key) => h('li', { class: 'warning', 'data-warning': key }, '⚠ ', tv('warning', key))));
+    keys.map((key) => h('li', { class: 'warning', 'data-warning': key }, h('span', { 'aria-hidden': 'true' }, '⚠ '), tv(group, key))));
+}
+
+/** A visit's status as a badge with words (never colour alone). */
+export function statusBadge(status) {
+  return h('span', { class: `badge badge-status-${status}` }, tv('visit_status', status));
+}
+
+/** "25 min", "1 h 20 min": how long until something, for countdowns. */
+export function duration(minutes) {
+  const m = Math.max(0, Math.round(minutes));
+  if (m < 60) return t('time.minutes', { count: m });
+  return m % 60 ? t('time.hours_minutes', { h: Math.floor(m / 60), m: m % 60 }) : t('time.hours', { count: m / 60 });
 }
 
 export function money(minor, account) {
@@ -29,8 +43,8 @@ export function dueFacts(account) {
   const days = daysPastDue(account);
   return h('p', { class: 'facts' },
     h('strong', { class: 'amount' }, money(account.amount_due, account)),
-    h('span', null, t('account.days_past_due', { days })),
-    h('span', { class: 'bucket' }, t('account.aging', { bucket: tv('aging', agingBucket(days)) })));
+    h('span', null, t('account.days_past_due', { count: days })),
+    h('span', { class: 'bucket' }, t('account.aging', { bucket: tv('bucket', agingBucket(days)) })));
 }
 
 export function contactLine(account) {
@@ -43,10 +57,15 @@ export function contactLine(account) {
       : null);
 }
 
+/** The address, as a link that starts directions in the phone's maps app. */
 export function addressLine(account) {
   if (!account.address) return null;
-  return h('p', { class: 'address' }, account.address,
-    account.address_notes ? h('span', { class: 'muted' }, ` — ${account.address_notes}`) : null);
+  const href = directionsUrl(account);
+  return h('p', { class: 'address' },
+    h('a', { class: 'directions', href, target: '_blank', rel: 'noopener', 'data-testid': 'directions' },
+      h('span', { class: 'address-text' }, account.address),
+      h('span', { class: 'directions-cta' }, t('directions.open'))),
+    account.address_notes ? h('span', { class: 'muted address-notes' }, account.address_notes) : null);
 }
 
 export function lastAttempt(visits) {
@@ -80,10 +99,11 @@ export function historyLine(account, visits, promises) {
   return h('p', { class: 'history-line' }, parts);
 }
 
-export function approach(reason, { open = false } = {}) {
+/** The approach for the reason; `key` keeps it open across the screen's redraws. */
+export function approach(reason, { open = false, key = null } = {}) {
   const g = reasonGuidance(reason || 'unknown');
   if (!g) return null;
-  return h('details', { class: 'approach', open },
+  return h('details', { class: 'approach', open, 'data-keep-open': key },
     h('summary', null, h('span', { class: 'label' }, t('guidance.approach')), ' ', g.title),
     h('p', null, g.approach));
 }

@@ -43,7 +43,7 @@ export async function loginView(ctx) {
     }, l.label)));
 
   return h('section', { class: 'view view-login', 'data-testid': 'login' },
-    h('img', { class: 'login-logo', src: '/icons/icon.svg', alt: '', width: 72, height: 72 }),
+    h('img', { class: 'login-logo', src: new URL('../../icons/icon.svg', import.meta.url).pathname, alt: '', width: 72, height: 72 }),
     h('h1', null, t('app.name')),
     h('p', { class: 'muted' }, t('login.intro')),
     previous && previous.token_ok === false ? h('p', { class: 'notice' }, t('login.expired')) : null,

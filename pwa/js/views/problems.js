@@ -2,7 +2,8 @@
 // stay on screen until they press "Seen" — nothing disappears unread.
 
 import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tv, formatDateTime } from '../i18n.js';
+import { parseInstant } from '../time.js';
 import { acknowledge } from '../outbox.js';
 import { emit } from '../events.js';
 
@@ -13,14 +14,27 @@ const LABELS = {
   promise_amount: 'form.promise', promise_date: 'form.promise_date', conduct_confirmed: 'form.conduct_title',
   notes: 'form.notes', delinquency_reason: 'form.reason', amount: 'form.payment', method: 'form.pay_method',
   waited_minutes: 'form.waited_minutes', other_guests_present: 'form.other_guests',
+  departed_at: 'visit.departed', checkin_lat: 'fields.position', checkin_lon: 'fields.position',
+  checkin_accuracy_m: 'fields.position', amendment_reason: 'fields.amendment_reason', collector_id: 'fields.collector',
+  account_id: 'fields.account', visit_id: 'fields.visit', collected_at: 'fields.collected_at',
+  original_contact_phone: 'fields.phone', address_notes: 'fields.address_notes',
 };
 
+// Fields whose values are codes, and the catalog group that names them.
+const CODE_GROUPS = {
+  status: 'visit_status', met: 'met', result: 'result', delinquency_reason: 'reason', method: 'method',
+};
+const TIME_FIELDS = new Set(['scheduled_at', 'arrived_at', 'departed_at', 'collected_at']);
+
 function fieldName(field) {
-  return LABELS[field] ? t(LABELS[field], { currency: '' }).replace(/[?？]|\(\)|（）/g, '').trim() : field.replace(/_/g, ' ');
+  return LABELS[field] ? t(LABELS[field], { currency: '' }).replace(/[?？]|\(\)|（）/g, '').trim() : t('problem.other_field');
 }
 
-function shown(value) {
+function shown(value, field) {
   if (value === null || value === undefined || value === '') return t('problem.empty_value');
+  if (typeof value === 'boolean') return value ? t('common.yes') : t('common.no');
+  if (CODE_GROUPS[field]) return tv(CODE_GROUPS[field], value);
+  if (TIME_FIELDS.has(field) && parseInstant(value)) return formatDateTime(parseInstant(value));
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
@@ -46,12 +60,12 @@ export function problemCard(entry, { onSeen } = {}) {
   const details = [];
   if (entry.state === 'conflict') {
     for (const c of result.conflicts || []) {
-      details.push(h('li', null, t('problem.conflict_line', { field: fieldName(c.field), kept: shown(c.kept), lost: shown(c.lost) })));
+      details.push(h('li', null, t('problem.conflict_line', { field: fieldName(c.field), kept: shown(c.kept, c.field), lost: shown(c.lost, c.field) })));
     }
   } else {
     for (const [field, messages] of Object.entries(result.errors || {})) {
       const list = Array.isArray(messages) ? messages : [messages];
-      details.push(h('li', null, h('strong', null, fieldName(field)), ': ', list.map(shown).join('; ')));
+      details.push(h('li', null, h('strong', null, fieldName(field)), ': ', list.map((m) => shown(m)).join('; ')));
     }
   }
   const seen = h('button', {

@@ -42,7 +42,7 @@ export async function syncStatusView(ctx) {
     session?.token_ok === false ? h('p', { class: 'problem' }, t('sync.need_login'), ' ', h('a', { href: '#/login' }, t('sync.sign_in_again'))) : null,
     syncButton,
 
-    h('h2', null, t('sync.problems_title', { count: problems.length })),
+    h('h2', { id: 'problems' }, t('sync.problems_title', { count: problems.length })),
     problems.length
       ? h('div', { class: 'problems', 'data-testid': 'problems' }, problems.map((p) => problemCard(p, { onSeen: ctx.rerender })))
       : h('p', { class: 'muted' }, t('sync.no_problems')),
@@ -51,7 +51,7 @@ export async function syncStatusView(ctx) {
     waiting.length
       ? h('ul', { class: 'plain-list', 'data-testid': 'waiting-list' }, waiting.map((e) => h('li', { 'data-seq': e.seq },
         describeEntry(e), h('span', { class: 'muted' }, ` · ${formatDateTime(parseInstant(e.created_at))}`),
-        e.attempts ? h('span', { class: 'muted' }, ` · ${t('sync.attempts', { n: e.attempts })}`) : null)))
+        e.attempts ? h('span', { class: 'muted' }, ` · ${t('sync.attempts', { count: e.attempts })}`) : null)))
       : h('p', { class: 'muted' }, t('sync.nothing_waiting')),
 
     sent.length ? [h('h2', null, t('sync.sent_title')),

@@ -3,20 +3,24 @@
 // fields"), and is saved as a draft on every change, so a killed tab loses nothing.
 
 import { h } from '../dom.js';
-import { t, tv, formatDateTime, formatDay, formatNumber } from '../i18n.js';
+import { t, tv, formatDateTime, formatDay, formatNumber, locale } from '../i18n.js';
 import { getValue, setValue, deleteKey } from '../db.js';
 import { recordChanges } from '../outbox.js';
 import { uuid } from '../ids.js';
 import { parseInstant, isoInZone, dateInZone } from '../time.js';
-import { parseMajor } from '../money.js';
-import { distanceKm, planWarnings } from '../rules.js';
+import { parseMajor, displayDigits, currencySymbol } from '../money.js';
+import { distanceKm, planWarnings, stopState } from '../rules.js';
 import { getPosition } from '../geo.js';
 import { conductRules, situationGuidance, REASONS } from '../guidance.js';
 import { emit } from '../events.js';
 import {
   syncBadge, warningList, dueFacts, contactLine, approach, money, field, backLink, emptyState, historyLine, addressLine,
+  statusBadge, duration,
 } from './components.js';
 import { problemCard } from './problems.js';
+import { appointmentFields, newVisitChange, rescheduleControl, suggestedTime } from './appointment.js';
+import { timingLine } from './today.js';
+import { visitsOnDay, buildDayPlan } from '../day-plan.js';
 
 export const MET = ['original_contact', 'other_person', 'nobody'];
 export const METHODS = ['cash', 'transfer', 'cheque', 'other'];
@@ -40,7 +44,7 @@ export async function visitView(ctx) {
 
   let body;
   if (visit.status === 'done') body = doneSummary(visit, account, snapshot);
-  else if (visit.status !== 'planned') body = h('p', { class: 'muted' }, t('visit.closed', { status: tv('status', visit.status) }));
+  else if (visit.status !== 'planned') body = closedVisit(ctx, visit, account);
   else if (!visit.arrived_at) body = beforeVisit(ctx, visit, account);
   else body = await outcomeForm(ctx, visit, account);
 
@@ -49,7 +53,7 @@ export async function visitView(ctx) {
     h('h1', null, account?.customer_name || t('visit.unknown_account')),
     h('p', { class: 'visit-meta' },
       h('span', null, formatDateTime(parseInstant(visit.scheduled_at), zone)), ' ',
-      h('span', { class: `badge badge-status-${visit.status}` }, tv('status', visit.status)), ' ',
+      statusBadge(visit.status), ' ',
       syncBadge(snapshot.states.get(visit.id))),
     problems.map((p) => problemCard(p)),
     body);
@@ -85,15 +89,19 @@ function beforeVisit(ctx, visit, account) {
     ctx.rerender();
   });
 
-  const cancelButton = h('button', { class: 'btn btn-secondary', type: 'button', 'data-testid': 'cancel-visit' }, t('visit.cancel'));
-  cancelButton.addEventListener('click', async () => {
-    if (!confirm(t('visit.cancel_confirm'))) return;
-    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields: { status: 'cancelled' }, summary: { account: account?.customer_name } }]);
-    ctx.navigate('#/today');
-  });
+  const cancelBox = cancelControl(ctx, visit, account);
+  const stop = dayStop(snapshot, visit, account);
+  const timing = stopState({ ...stop, rules: snapshot.rules });
+  const countdown = ['upcoming', 'leave_now', 'late'].includes(timing.state) ? timingLine({ ...stop, timing }, snapshot.rules, zone) : null;
+  const late = timing.state === 'missed' || timing.state === 'open'
+    ? h('div', { class: 'notice', 'data-timing': timing.state },
+      h('p', null, timing.state === 'missed' ? t('today.missed_explain') : t('today.overdue', { duration: duration(timing.overdue) })),
+      account ? rescheduleControl({ visit, account, snapshot, session, onSaved: (id) => ctx.navigate(`#/visit/${id}`) }) : null)
+    : null;
 
   // The action first, within thumb reach; the briefing follows.
   return h('div', { class: 'before' },
+    countdown, late,
     visit.plan_notes ? h('p', { class: 'notes' }, visit.plan_notes) : null,
     warningList(warnings),
     checkInButton, status,
@@ -103,9 +111,77 @@ function beforeVisit(ctx, visit, account) {
       historyLine(account, snapshot.visitsByAccount.get(account.id), snapshot.promisesByAccount.get(account.id)),
       approach(account.delinquency_reason, { open: true })] : null,
     situationHint('arrive_early'),
+    account ? h('a', { class: 'btn btn-secondary wide', href: `#/map/account/${account.id}`, 'data-testid': 'account-map' }, t('map.account_link')) : null,
     h('div', { class: 'row-actions' },
       h('a', { class: 'btn btn-secondary', href: `#/plan/${visit.account_id}/${visit.id}`, 'data-testid': 'edit-plan' }, t('visit.edit_plan')),
-      cancelButton));
+      cancelBox.button),
+    cancelBox.panel);
+}
+
+/** This visit as a stop of its day's route (leave-by and travel from the stop before). */
+function dayStop(snapshot, visit, account) {
+  const scheduled = parseInstant(visit.scheduled_at);
+  if (!scheduled || !account) return { visit, scheduled };
+  const date = dateInZone(scheduled, account.timezone || 'UTC');
+  const stops = buildDayPlan({
+    visits: visitsOnDay(snapshot.visits, snapshot.accountsById, date), accountsById: snapshot.accountsById,
+    serverPlan: snapshot.meta[`plan:${date}`], rules: snapshot.rules,
+  });
+  return stops.find((s) => s.visit.id === visit.id) || { visit, scheduled };
+}
+
+/** Add a line to the plan notes, keeping what was there. */
+export function withNote(notes, line) {
+  return [notes?.trim(), line].filter(Boolean).join('\n');
+}
+
+/**
+ * Cancelling asks why. The reason is kept on the record in `plan_notes`
+ * (cancelling is a change of plan; docs/protocol.md has no field of its own for
+ * it), so the supervisor reads it beside the visit.
+ */
+function cancelControl(ctx, visit, account) {
+  const { session } = ctx;
+  const button = h('button', { class: 'btn btn-secondary', type: 'button', 'data-testid': 'cancel-visit', 'aria-expanded': 'false' }, t('visit.cancel'));
+  // The form exists only while open: a screen holding a form is not redrawn by a sync.
+  const panel = h('div', { class: 'cancel-box' });
+  const close = () => { panel.replaceChildren(); button.setAttribute('aria-expanded', 'false'); };
+  const open = () => {
+    const reason = h('textarea', { id: 'cancel-reason', name: 'cancel_reason', rows: 3, maxlength: 500, required: true });
+    const message = h('p', { class: 'error', role: 'alert' });
+    const confirmButton = h('button', { class: 'btn btn-danger', type: 'submit', 'data-testid': 'cancel-confirm' }, t('visit.cancel_confirm_button'));
+    const keep = h('button', { class: 'btn btn-secondary', type: 'button', onclick: close }, t('visit.cancel_keep'));
+    const form = h('form', { class: 'cancel-form', novalidate: true },
+      field(t('visit.cancel_reason'), reason, { id: 'cancel_reason', hint: t('visit.cancel_hint') }),
+      message,
+      h('div', { class: 'row-actions' }, confirmButton, keep));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const text = reason.value.trim();
+      if (text.replace(/\s/g, '').length < 3) { message.textContent = t('visit.cancel_need_reason'); reason.focus(); return; }
+      confirmButton.disabled = true;
+      const plan_notes = withNote(visit.plan_notes, t('visit.cancel_note', { reason: text }));
+      await recordChanges(session, [{ entity: 'visit', id: visit.id, fields: { status: 'cancelled', plan_notes }, summary: { account: account?.customer_name } }]);
+      emit('data-changed', {}, { broadcast: true });
+      ctx.navigate('#/today');
+    });
+    panel.replaceChildren(form);
+    button.setAttribute('aria-expanded', 'true');
+    reason.focus();
+  };
+  button.addEventListener('click', () => (panel.firstChild ? close() : open()));
+  return { button, panel };
+}
+
+/** A cancelled or missed visit: what it was, why, and (missed) a new time. */
+function closedVisit(ctx, visit, account) {
+  return h('div', { class: 'closed' },
+    h('p', null, t('visit.closed', { status: tv('visit_status', visit.status) })),
+    visit.plan_notes ? h('p', { class: 'notes', 'data-testid': 'plan-notes' }, visit.plan_notes) : null,
+    visit.status === 'missed' && account
+      ? rescheduleControl({ visit, account, snapshot: ctx.snapshot, session: ctx.session, onSaved: (id) => ctx.navigate(`#/visit/${id}`) })
+      : null,
+    account ? [contactLine(account), addressLine(account)] : null);
 }
 
 function situationHint(name) {
@@ -140,7 +216,9 @@ async function outcomeForm(ctx, visit, account) {
   const input = (name, attrs) => h('input', { id: `f-${name}`, name, autocomplete: 'off', ...attrs });
   const select = (name, values, group) => h('select', { id: `f-${name}`, name }, values.map((v) => h('option', { value: v }, tv(group, v))));
   const check = (control, label) => h('label', { class: 'check' }, control, h('span', null, label));
-  const amount = { type: 'text', inputmode: 'decimal' };
+  const whole = displayDigits(currency) === 0;
+  const amount = { type: 'text', inputmode: whole ? 'numeric' : 'decimal' };
+  const amountExample = { example: whole ? '1500' : '1500.50' };
 
   const metGroup = h('fieldset', { class: 'choices', id: 'f-met' }, h('legend', null, t('form.met')),
     MET.map((m) => h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'met', value: m }), h('span', null, tv('met', m)))));
@@ -165,12 +243,18 @@ async function outcomeForm(ctx, visit, account) {
   const waitedPart = h('div', { class: 'subform' }, field(t('form.waited_minutes'), waited, { id: 'waited_minutes' }), situationHint('other_guests_present'));
   const guestsPart = h('div', null, check(guests, t('form.other_guests')), waitedPart);
   const promisePart = h('div', { class: 'subform' },
-    field(t('form.promise_amount', { currency }), promiseAmount, { id: 'promise_amount' }),
+    field(t('form.promise_amount', { currency: currencySymbol(currency, locale()) }), promiseAmount, { id: 'promise_amount' }),
     field(t('form.promise_date'), promiseDate, { id: 'promise_date', hint: t('form.promise_date_hint', { date: formatDay(arrivalDate) }) }));
   const payDetails = h('div', { class: 'subform' },
-    field(t('form.pay_amount', { currency }), payAmount, { id: 'pay_amount', hint: t('form.pay_hint') }),
+    field(t('form.pay_amount', { currency: currencySymbol(currency, locale()) }), payAmount, { id: 'pay_amount', hint: t('form.pay_hint') }),
     field(t('form.pay_method'), payMethod, { id: 'pay_method' }));
   const payPart = h('div', null, check(paid, t('form.paid')), payDetails);
+  const suggestion = suggestedTime(null, zone);
+  const followUp = appointmentFields({
+    account, snapshot: ctx.snapshot, date: draft.follow_date || suggestion.date, time: draft.follow_time || suggestion.time, idPrefix: 'follow',
+  });
+  const followPart = h('fieldset', { class: 'subform', 'data-testid': 'follow-up' },
+    h('legend', null, t('form.follow_up')), h('p', { class: 'hint' }, t('form.follow_up_hint')), followUp.node);
   const formError = h('p', { class: 'error form-error', role: 'alert' });
   const saveButton = h('button', { class: 'btn wide btn-primary', type: 'submit', 'data-testid': 'save-visit' }, t('form.save'));
 
@@ -180,7 +264,7 @@ async function outcomeForm(ctx, visit, account) {
     otherPersonPart, guestsPart,
     field(t('form.reason'), reason, { id: 'delinquency_reason' }),
     field(t('form.result'), result, { id: 'result' }),
-    promisePart, payPart,
+    promisePart, followPart, payPart,
     field(t('form.notes'), notes, { id: 'notes' }),
     h('fieldset', { class: 'conduct' }, h('legend', null, t('form.conduct_title')),
       h('ul', null, conductRules().map((r) => h('li', { 'data-rule': r.id }, r.text))),
@@ -196,7 +280,7 @@ async function outcomeForm(ctx, visit, account) {
     if (!el.name || el.name === 'conduct' || !(el.name in draft)) continue;
     if (el.type === 'checkbox') el.checked = !!draft[el.name];
     else if (el.type === 'radio') el.checked = draft[el.name] === el.value;
-    else if (el.name !== 'result') el.value = draft[el.name];
+    else if (el.name !== 'result' && el.name !== 'follow_date' && el.name !== 'follow_time') el.value = draft[el.name];
   }
 
   function fillResults() {
@@ -214,6 +298,7 @@ async function outcomeForm(ctx, visit, account) {
     guestsPart.hidden = payPart.hidden = m === 'nobody' || !m;
     waitedPart.hidden = !guests.checked;
     promisePart.hidden = result.value !== 'promise_to_pay';
+    followPart.hidden = result.value !== 'rescheduled';
     if (PAID.includes(result.value)) paid.checked = true;
     paid.disabled = PAID.includes(result.value);
     payDetails.hidden = !paid.checked;
@@ -237,14 +322,20 @@ async function outcomeForm(ctx, visit, account) {
     if (!allowedResults(m).includes(v.result)) errors.result = t('form.err_result');
     const promiseMinor = parseMajor(v.promise_amount, currency);
     if (v.result === 'promise_to_pay') {
-      if (!promiseMinor) errors.promise_amount = t('form.err_amount');
+      if (!promiseMinor) errors.promise_amount = t('form.err_amount', amountExample);
       if (!v.promise_date) errors.promise_date = t('form.err_promise_date');
       else if (v.promise_date < arrivalDate) errors.promise_date = t('form.err_promise_past', { date: formatDay(arrivalDate) });
     }
+    let followAt = null;
+    if (v.result === 'rescheduled') {
+      followAt = followUp.instant();
+      if (!followAt) errors.follow_date = t('plan.need_date_time');
+      else if (followAt <= new Date()) errors.follow_date = t('plan.need_future');
+    }
     const payMinor = !payPart.hidden && paid.checked ? parseMajor(v.pay_amount, currency) : null;
-    if (!payPart.hidden && paid.checked && !payMinor) errors.pay_amount = t('form.err_amount');
+    if (!payPart.hidden && paid.checked && !payMinor) errors.pay_amount = t('form.err_amount', amountExample);
     if (!conduct.checked) errors.conduct = t('form.err_conduct');
-    return { errors, promiseMinor, payMinor };
+    return { errors, promiseMinor, payMinor, followAt };
   }
 
   function showErrors(errors) {
@@ -258,7 +349,7 @@ async function outcomeForm(ctx, visit, account) {
     event.preventDefault();
     const v = values();
     v.paid = paid.checked; // a disabled checkbox is still what the collector sees
-    const { errors, promiseMinor, payMinor } = validate(v);
+    const { errors, promiseMinor, payMinor, followAt } = validate(v);
     showErrors(errors);
     if (Object.keys(errors).length) return;
     saveButton.disabled = true;
@@ -279,6 +370,13 @@ async function outcomeForm(ctx, visit, account) {
     if (payMinor) {
       changes.push({ entity: 'payment', id: uuid(), summary: label,
         fields: { account_id: visit.account_id, visit_id: visit.id, amount: payMinor, method: v.pay_method, collected_at: now } });
+    }
+    if (followAt && account) {
+      // The follow-up is planned in the same local transaction as the record:
+      // the office never sees "new appointment agreed" without the appointment.
+      changes.push(newVisitChange({
+        account, session, instant: followAt, notes: t('form.follow_up_note', { when: formatDateTime(parseInstant(visit.arrived_at), zone) }),
+      }));
     }
     if (account && v.delinquency_reason !== (account.delinquency_reason || 'unknown')) {
       changes.push({ entity: 'account', id: account.id, fields: { delinquency_reason: v.delinquency_reason }, summary: label });
@@ -326,7 +424,20 @@ function doneSummary(visit, account, snapshot) {
       row(t('form.notes'), visit.notes),
       row(t('form.conduct_title'), visit.conduct_confirmed ? `✓ ${t('form.conduct_done')}` : null),
       row(t('visit.departed'), visit.departed_at ? formatDateTime(parseInstant(visit.departed_at), zone) : null)),
-    visit.flags?.length ? [h('h2', null, t('visit.flags')), warningList(visit.flags)] : null,
+    followUps(visit, account, snapshot),
+    visit.flags?.length ? [h('h2', null, t('visit.flags')), warningList(visit.flags, 'flag')] : null,
     h('p', { class: 'muted' }, t('visit.final_note')));
 }
 
+/** After "new appointment agreed": the visits planned on the account since, one tap away. */
+function followUps(visit, account, snapshot) {
+  if (visit.result !== 'rescheduled') return null;
+  const after = parseInstant(visit.arrived_at);
+  const planned = (snapshot.visitsByAccount.get(visit.account_id) || [])
+    .filter((v) => v.id !== visit.id && v.status === 'planned' && parseInstant(v.scheduled_at) > after)
+    .sort((a, b) => parseInstant(a.scheduled_at) - parseInstant(b.scheduled_at));
+  if (!planned.length) return null;
+  const zone = account?.timezone || 'UTC';
+  return h('p', { class: 'notice', 'data-testid': 'follow-up-planned' }, t('form.follow_up_planned'), ' ',
+    planned.map((v) => h('a', { href: `#/visit/${v.id}` }, formatDateTime(parseInstant(v.scheduled_at), zone))));
+}

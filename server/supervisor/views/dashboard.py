@@ -18,10 +18,11 @@ def dashboard():
     chart = bar_chart([
         (i18n.label("bucket", b.name),
          b.amounts.get(currency, 0) / 100,
-         i18n.translate("{amount} · {n} acc.", amount=formatting.fmt_amount(
-             b.amounts.get(currency, 0))[:-3], n=b.accounts),
+         i18n.translate("{amount} · {n} acc.",
+                        amount=formatting.fmt_money(b.amounts.get(currency, 0), currency),
+                        n=b.accounts),
          b.name not in ("current", "1-30", "31-60"))
         for b in numbers.buckets
-    ])
+    ], width=440, label_w=104, text_w=150)
     return render_template("supervisor/dashboard.html", d=numbers, chart=chart,
                            currency=currency)
