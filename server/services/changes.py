@@ -1,26 +1,29 @@
-"""The one way a synced record changes: under the feed lock, with a new
-version, a history row chained to the one before, and a feed position.
+"""How a synced record's change is recorded: a new version, a history row
+chained to the one before, and a feed position.
 
-Every writing transaction (push, import, supervisor pages, promise upkeep)
-opens a ``ChangeWriter`` first. Its first statement locks the single
-``feed_state`` row, which
-* makes feed positions visible in commit order on every database — a pull
-  can never skip a change, unlike a sequence that is taken early and
-  committed late on PostgreSQL;
-* serialises extensions of the history hash chain;
-* on SQLite, takes the write lock up front instead of upgrading a read lock
-  later (which fails at once instead of waiting).
+Feed positions and the history chain are given in ``ChangeWriter.finish``,
+under a lock on the single ``feed_state`` row held until the commit:
+* positions become visible in commit order on every database — a pull can
+  never skip a change, unlike a sequence taken early and committed late on
+  PostgreSQL;
+* the hash chain is extended by one transaction at a time.
+Everything before ``finish`` runs concurrently on PostgreSQL, each writer
+holding row locks on the records it changes (``get_for_update``); SQLite
+has one writer at a time and takes its write lock when the transaction
+opens.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import FeedEntry, FeedState, HistoryEntry, utcnow
@@ -93,12 +96,10 @@ class ChangeWriter:
         self.session = session or db.session
         self.rules = rules
         self.lookups = StoreLookups(self)
-        # Feed rows added in this transaction, by (entity, record_id, audience):
-        # a second change to the same record moves its row instead of a
-        # DELETE, which would have to flush everything pending first.
-        # The rows are plain dicts, written by ``finish`` in one executemany
-        # (as are the history rows): ORM objects and the unit of work's
-        # flush of them were a third of a push.
+        # Feed rows published in this transaction, by (entity, record_id,
+        # audience), in the order of their last publication. Positions are
+        # given at ``finish`` and the rows written there, upserted in one
+        # executemany (as are the history rows).
         self._published: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._history: list[dict[str, Any]] = []
         # What this transaction knows without asking the database: records
@@ -107,32 +108,60 @@ class ChangeWriter:
         # and ids that ``prefetch`` found missing.
         self._known: dict[tuple[type, str], Any] = {}
         self._absent: set[tuple[type, str]] = set()
+        # Records this transaction holds a row lock on (PostgreSQL).
+        self._locked: set[tuple[type, str]] = set()
         # Optional per-transaction caches of derived rules (see
         # derived.AttemptIndex); None means "query when needed".
         self.attempts = None
-        self.locked = lock
-        if not lock:
-            self.counter, self.last_hash = 0, GENESIS_HASH
-            return
-        locked = self.session.execute(
-            update(FeedState).where(FeedState.id == 1).values(counter=FeedState.counter)
-        )
-        if locked.rowcount == 0:
-            raise RuntimeError("feed_state is missing: run `flask --app wsgi init-db`")
-        self.counter, self.last_hash = self.session.execute(
-            select(FeedState.counter, FeedState.last_hash).where(FeedState.id == 1)
-        ).one()
+        self.writing = lock
+        dialect = self.session.get_bind().dialect.name
+        # PostgreSQL: writers overlap, each locking the rows it changes, and
+        # the feed lock is held only from ``finish`` to the commit. SQLite
+        # has one writer at a time anyway: take its write lock now, as a
+        # read lock upgraded later fails at once instead of waiting.
+        self.row_locks = lock and dialect == "postgresql"
+        self.feed_lock_at: float | None = None
+        if lock and dialect != "postgresql":
+            self._lock_feed_state()
 
-    def prefetch(self, model, ids) -> None:
+    def _lock_feed_state(self) -> None:
+        statement = select(FeedState.counter, FeedState.last_hash).where(FeedState.id == 1)
+        if self.row_locks:
+            statement = statement.with_for_update()
+        else:
+            # SQLite takes its write lock with the first write, not a SELECT.
+            self.session.execute(
+                update(FeedState).where(FeedState.id == 1).values(counter=FeedState.counter))
+        row = self.session.execute(statement).one_or_none()
+        if row is None:
+            raise RuntimeError("feed_state is missing: run `flask --app wsgi init-db`")
+        self.counter, self.last_hash = row
+        self.feed_lock_at = time.perf_counter()
+
+    def prefetch(self, model, ids, *, for_update: bool = False) -> None:
         """Load the records with these ids in one query (into the session's
         identity map, where ``get`` finds them) and remember which do not
-        exist, so that a batch costs one query instead of one per record."""
+        exist, so that a batch costs one query instead of one per record.
+        ``for_update`` also locks them (PostgreSQL), in id order so that
+        two transactions never wait for each other in a circle."""
         ids = {i for i in ids if isinstance(i, str)}
-        ids -= {i for (m, i) in self._known if m is model}
+        lock = for_update and self.row_locks
+        if lock:
+            ids -= {i for (m, i) in self._locked if m is model}
+        else:
+            ids -= {i for (m, i) in self._known if m is model}
         if not ids:
             return
-        for record in self.session.scalars(select(model).where(model.id.in_(ids))):
+        statement = select(model).where(model.id.in_(ids))
+        if lock:
+            # NO KEY UPDATE: other writers may still insert rows that point
+            # at this one (a visit of a locked account).
+            statement = statement.order_by(model.id).with_for_update(key_share=True) \
+                .execution_options(populate_existing=True)
+        for record in self.session.scalars(statement):
             self._known[(model, record.id)] = record
+            if lock:
+                self._locked.add((model, record.id))
             ids.discard(record.id)
         self._absent.update((model, i) for i in ids)
 
@@ -146,6 +175,20 @@ class ChangeWriter:
             return None
         return self.session.get(model, record_id)
 
+    def get_for_update(self, model, record_id: str):
+        """The record, locked for the rest of the transaction (PostgreSQL)
+        and read again under the lock, so that no concurrent writer's change
+        is overwritten; elsewhere as ``get``."""
+        key = (model, record_id)
+        if not self.row_locks or key in self._locked or key in self._absent \
+                or not isinstance(record_id, str):
+            return self.get(model, record_id)
+        known = self._known.get(key)
+        if known is not None and inspect(known).pending:
+            return known  # created by this transaction: nobody else sees it
+        self.prefetch(model, [record_id], for_update=True)
+        return self._known.get(key)
+
     def known(self, model, record_id: str):
         """The record if this transaction holds it already, else None."""
         return self._known.get((model, record_id))
@@ -156,42 +199,21 @@ class ChangeWriter:
         self._absent.discard(key)
 
     def publish(self, entity: str, record_id: str, account_id: str, version: int,
-                audience: str = "", *, new: bool = False) -> int:
-        """Move the record's feed row (or a tombstone for ``audience``) to a
-        new position at the end of the feed. ``new``: the record did not
-        exist before this transaction, so it has no row to remove."""
-        self.counter += 1
+                audience: str = "", *, new: bool = False) -> None:
+        """Move the record's feed row (or a tombstone for ``audience``) to
+        the end of the feed: its position is given when the transaction
+        finishes. ``new`` is kept for callers; an upsert needs no hint."""
         key = (entity, record_id, audience)
-        entry = self._published.get(key)
-        if entry is not None:
-            entry["position"] = self.counter
-            entry["version"] = version
-            entry["account_id"] = account_id
-            return self.counter
-        if not new:
-            # No autoflush: the rows this transaction added all have other
-            # keys (a repeated key is handled above, and feed rows are only
-            # written by ``finish``), so the DELETE cannot miss a pending
-            # row, and flushing here per record would cost a round trip per
-            # change.
-            with self.session.no_autoflush:
-                self.session.execute(
-                    delete(FeedEntry).where(
-                        FeedEntry.entity == entity,
-                        FeedEntry.record_id == record_id,
-                        FeedEntry.audience == audience,
-                    )
-                )
+        self._published.pop(key, None)
         self._published[key] = {
-            "position": self.counter, "entity": entity, "record_id": record_id,
-            "account_id": account_id, "version": version, "audience": audience,
+            "entity": entity, "record_id": record_id, "account_id": account_id,
+            "version": version, "audience": audience,
         }
-        return self.counter
 
     def append_history(self, entity: str, record_id: str, version: int,
                        changes: dict[str, Any], actor: Actor, reason: str | None = None) -> None:
-        at = utcnow()
-        payload = {
+        """A history row, chained and written when the transaction finishes."""
+        self._history.append({
             "entity": entity,
             "record_id": record_id,
             "version": version,
@@ -201,29 +223,57 @@ class ChangeWriter:
             "seq": actor.seq,
             "hlc": actor.hlc,
             "reason": reason,
-            "at": _instant(at),
-        }
-        entry_hash = history_hash(self.last_hash, payload)
-        payload["at"] = at
-        payload["prev_hash"] = self.last_hash
-        payload["hash"] = entry_hash
-        self.last_hash = entry_hash
-        self._history.append(payload)
+            "at": utcnow(),
+        })
 
     def finish(self) -> None:
-        """Write this transaction's history and feed rows and store the new
-        feed head; call once, just before commit."""
-        if not self.locked:
+        """Give the published rows their feed positions, chain the history
+        rows, write both and store the new feed head; call once, just
+        before commit. On PostgreSQL this takes the feed lock, so the only
+        part of a write that waits for other writers is this one and the
+        commit after it: positions become visible in commit order, and a
+        pull never skips a change."""
+        if not self.writing:
             raise RuntimeError("a checking transaction writes nothing")
+        if not self._history and not self._published:
+            return
+        if self.feed_lock_at is None:
+            self._lock_feed_state()
         if self._history:
-            # In append order: ids ascend along the hash chain.
+            prev = self.last_hash
+            for row in self._history:
+                at = row["at"]
+                row["at"] = _instant(at)
+                row["hash"] = history_hash(prev, row)
+                row["at"] = at
+                row["prev_hash"] = prev
+                prev = row["hash"]
+            self.last_hash = prev
+            # In chain order: ids ascend along the hash chain.
             self.session.execute(insert(HistoryEntry.__table__), self._history)
             self._history = []
         if self._published:
-            self.session.execute(insert(FeedEntry.__table__), list(self._published.values()))
+            rows = list(self._published.values())
+            for row in rows:
+                self.counter += 1
+                row["position"] = self.counter
+            self.session.execute(_feed_upsert(self.session), rows)
             self._published = {}
         self.session.execute(
             update(FeedState).where(FeedState.id == 1).values(
                 counter=self.counter, last_hash=self.last_hash
             )
         )
+
+
+def _feed_upsert(session):
+    """INSERT of feed rows that moves a record's existing row instead
+    (``uq_feed_record``): one statement for new and known records alike."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(FeedEntry.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["entity", "record_id", "audience"],
+        set_={"position": statement.excluded.position, "version": statement.excluded.version,
+              "account_id": statement.excluded.account_id},
+    )

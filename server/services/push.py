@@ -51,7 +51,9 @@ def push(tx: ChangeWriter, user: User, client_id: str, mutations: list[Mutation]
     """Apply ``mutations`` for ``user`` from device ``client_id`` inside the
     write transaction ``tx`` (``writes.transaction`` commits it)."""
     session = tx.session
-    client = session.get(Client, client_id)
+    # Locked: two copies of one push racing through different workers
+    # apply once, one after the other.
+    client = session.get(Client, client_id, with_for_update=tx.row_locks)
     if client is None:
         client = Client(client_id=client_id, user_id=user.id, last_seq=0)
         session.add(client)
@@ -83,8 +85,10 @@ def _prefetch(tx: ChangeWriter, mutations: list[Mutation]) -> None:
     ids: dict[str, set[str]] = defaultdict(set)
     for mutation in mutations:
         ids[mutation.entity].add(mutation.id)
-    for entity, entity_ids in ids.items():
-        tx.prefetch(model_for(entity), entity_ids)
+    # Locked in one order (entity, then id; their accounts after), so that
+    # concurrent pushes never wait for each other in a circle.
+    for entity in sorted(ids):
+        tx.prefetch(model_for(entity), ids[entity], for_update=True)
     accounts: set[str] = set(ids.get("account", ()))
     visit_accounts: set[str] = set()
     for mutation in mutations:
@@ -96,7 +100,7 @@ def _prefetch(tx: ChangeWriter, mutations: list[Mutation]) -> None:
                 accounts.add(account_id)
                 if mutation.entity == "visit":
                     visit_accounts.add(account_id)
-    tx.prefetch(Account, accounts)
+    tx.prefetch(Account, accounts, for_update=True)
     if ids.get("visit"):
         tx.prefetch(Promise, [promise_id_for(v) for v in ids["visit"]])
         tx.attempts = AttemptIndex(tx.session, visit_accounts)

@@ -243,7 +243,9 @@ class _Plan:
 
 
 def _account_of(tx: ChangeWriter, entity: str, record) -> Account | None:
-    return tx.get(Account, account_id_of(entity, record))
+    # Locked too: its assignment decides the scope, and its visits' times
+    # the attempt flags of a new one.
+    return tx.get_for_update(Account, account_id_of(entity, record))
 
 
 def _resolve_account(tx: ChangeWriter, actor: Actor, entity: str, record,
@@ -262,7 +264,7 @@ def _resolve_account(tx: ChangeWriter, actor: Actor, entity: str, record,
         return _account_of(tx, entity, record)
     if "account_id" not in values:
         raise Rejected({"account_id": [messages.REQUIRED]})
-    account = tx.get(Account, values["account_id"])
+    account = tx.get_for_update(Account, values["account_id"])
     if not visible(actor, account):
         raise Rejected({"account_id": [messages.NOT_IN_SCOPE]})
     return account
@@ -274,7 +276,7 @@ def _plan(tx: ChangeWriter, change: Change) -> _Plan:
     values = load_fields(spec, actor.role, change.fields, change.id)
     if change.kept:
         _check_kept(spec, change.kept)
-    record = tx.get(model_for(change.entity), change.id)
+    record = tx.get_for_update(model_for(change.entity), change.id)
     # A record outside the author's scope is answered as if it did not
     # exist, whatever the change: its id must tell nothing.
     hidden = record is not None and not visible(actor, _account_of(tx, change.entity, record))
@@ -337,7 +339,7 @@ def check_change(tx: ChangeWriter, change: Change) -> dict[str, list[str]]:
 def apply_change(tx: ChangeWriter, change: Change) -> Outcome:
     """Check ``change`` and write it with its follow-ups; raises
     ``Rejected`` (before any write) when a rule refuses it."""
-    if not tx.locked:
+    if not tx.writing:
         raise RuntimeError("apply_change needs a writing transaction (writes.transaction)")
     plan = _plan(tx, change)
     entity, actor = change.entity, change.actor
