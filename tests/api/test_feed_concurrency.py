@@ -10,7 +10,6 @@ import threading
 import uuid
 
 import pytest
-
 from webtest import TestApp
 
 from ..helpers import Phone, latest
