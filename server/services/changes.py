@@ -238,6 +238,10 @@ class ChangeWriter:
         if not self._history and not self._published:
             return
         if self.feed_lock_at is None:
+            # Everything else this transaction writes goes to the database
+            # first, outside the lock: under it only the feed and history
+            # rows are written before the commit.
+            self.session.flush()
             self._lock_feed_state()
         if self._history:
             prev = self.last_hash

@@ -107,23 +107,32 @@ class Outcome:
 
 
 def transaction(work: Callable[[ChangeWriter], T], *, rules: RulesConfig, session=None,
-                attempts: int = MAX_ATTEMPTS) -> T:
+                attempts: int = MAX_ATTEMPTS, stats: dict | None = None) -> T:
     """Run ``work(tx)`` in one database transaction and commit; any
     exception rolls back. Transient failures a database answers under
     concurrency (PostgreSQL serialization failures and deadlocks, SQLite's
     busy lock) run ``work`` again with jittered backoff, so no writer ever
     shows them as an error; an IntegrityError is retried once too (two
     first writes of the same new id racing). ``work`` must therefore read
-    what it needs inside, never rely on objects read before."""
+    what it needs inside, never rely on objects read before.
+
+    ``stats``, when given, receives ``total_ms`` and ``feed_lock_ms``: how
+    long the whole transaction took, and how long it held the feed lock
+    (the serial section: from taking feed positions to the commit)."""
     session = session or db.session
     integrity_retried = False
     attempt = 0  # transient failures so far; the one race retry is not counted
     while True:
         try:
+            started = time.perf_counter()
             tx = ChangeWriter(session, rules=rules)
             result = work(tx)
             tx.finish()
             session.commit()
+            if stats is not None:
+                done = time.perf_counter()
+                stats["total_ms"] = (done - started) * 1000
+                stats["feed_lock_ms"] = (done - tx.feed_lock_at) * 1000 if tx.feed_lock_at else 0.0
             return result
         except IntegrityError:
             # Its own budget: a race lost on the last transient attempt
