@@ -38,6 +38,23 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _json_column_dumps(value) -> str:
+    """JSON columns (field clocks, flags, history) through orjson; what it
+    refuses (an integer beyond 64 bits kept in a refused change) through
+    the json module."""
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value)
+
+
+def _json_column_loads(text):
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 class OrjsonProvider(DefaultJSONProvider):
     """orjson for request bodies and answers: a pull page of 500 records
     or a push of 500 mutations is encoded and parsed several times faster
@@ -92,6 +109,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Whatever else a deployment or a test sets for the engine, a failed
     # statement never writes its parameters (debtor data) into a log.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "json_serializer": _json_column_dumps, "json_deserializer": _json_column_loads,
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "hide_parameters": True}
     app.session_interface = SessionInterface()
     trust_proxies(app)

@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sync.merge import FieldClock, advance_clocks, decide_fields, merge_status
 
 from .. import messages
-from ..entities import ENTITIES, EntitySpec, Proposal, in_year_range, is_storable
+from ..entities import ENTITIES, EntitySpec, Proposal, checking, in_year_range, is_storable
 from ..entities.fields import MAX_YEAR, MIN_YEAR
 from ..extensions import db
 from ..models import Account, Conflict, Visit
@@ -192,7 +192,7 @@ def load_fields(spec: EntitySpec, role: str, raw: Mapping[str, Any],
     values: dict[str, Any] = {}
     for name, value in raw.items():
         try:
-            values[name] = schema_fields[name].deserialize(value, name, raw)
+            values[name] = _checker(spec, name)(value)
         except ValidationError as exc:
             errors[name] = _field_errors(exc)
             continue
@@ -201,6 +201,17 @@ def load_fields(spec: EntitySpec, role: str, raw: Mapping[str, Any],
     if errors:
         raise Rejected(errors)
     return values
+
+
+_CHECKERS: dict[tuple[int, str], checking.Checker] = {}
+
+
+def _checker(spec: EntitySpec, name: str) -> checking.Checker:
+    key = (id(spec.schema), name)
+    found = _CHECKERS.get(key)
+    if found is None:
+        found = _CHECKERS[key] = checking.checker(spec.schema.fields[name], name)
+    return found
 
 
 def _check_kept(spec: EntitySpec, kept: Mapping[str, Any]) -> None:

@@ -103,11 +103,11 @@ def test_pull_sends_what_to_wire_gives(app, world):
 
 
 # --------------------------------------------------------------------------
-# The write layer checks a change's fields one by one with each schema
-# field's public ``deserialize`` (``writes.load_fields``), not with a
-# ``schema.load`` per change: same values, same errors, for every field of
-# every entity, and the non-finite numbers marshmallow would let through
-# refused as well.
+# The write layer checks a change's fields one by one (``writes.load_fields``
+# with ``entities/checking.py``'s fast path for values of the right type),
+# not with a ``schema.load`` per change: same values, same errors, for every
+# field of every entity, and the non-finite numbers marshmallow would let
+# through refused as well.
 
 SAMPLES = (
     None, "", "x", "a" * 65, "a" * 2001, "a" * 10001, "Asia/Taipei", "Mars/Olympus", "TWD", "twd",
@@ -116,6 +116,10 @@ SAMPLES = (
     "2026-05-01T10:00:00+08:00", "2026-05-01T10:00:00", "2026-05-01", "not a date",
     0, 1, -1, 10**15, 10**15 + 1, 10**30, 1.5, 25.0, 91.0, -180.0, float("nan"), float("inf"),
     True, False, [], {}, ["x"], {"a": 1},
+    # Edges of the fast path (server/entities/checking.py).
+    "2026-05-01T10:00:00Z", "2026-05-01 10:00:00+08:00", "2026-05-01T10:00+08:00",
+    "2026-05-01T10:00:00.123456+08:00", "20260501T100000+0800", "20260501", "2026-W18-5",
+    "2026-02-30", " ", "1", "25.5", "1e3", 1.0, 2**63, -(10**15), 90, 180.0, -90.0, 1e308,
 )
 
 
