@@ -9,7 +9,7 @@ to every change, whoever makes it."""
 
 from __future__ import annotations
 
-from . import account, checking, payment, promise, visit
+from . import account, payment, promise, visit
 from .account import ACCOUNT_STATUSES, DELINQUENCY_REASONS
 from .fields import (
     BOTH,

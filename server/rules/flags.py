@@ -14,6 +14,7 @@ dropped out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -82,8 +83,28 @@ def is_far_from_site(
     here: a supervisor judges a 250 m check-in with a 300 m fix differently,
     but the rule itself stays simple and predictable.
     """
-    distance = checkin_distance_m(checkin_lat, checkin_lon, site_lat, site_lon)
-    return distance is not None and distance > cfg.geofence_m
+    if None in (checkin_lat, checkin_lon, site_lat, site_lon):
+        return False
+    # The great-circle distance is within 0.6 % of the geodesic one
+    # anywhere on Earth; only a check-in near the edge of the fence needs
+    # the exact (and thirty times dearer) geodesic to decide.
+    rough = _great_circle_m(checkin_lat, checkin_lon, site_lat, site_lon)
+    if rough > cfg.geofence_m * 1.01:
+        return True
+    if rough < cfg.geofence_m * 0.99:
+        return False
+    return checkin_distance_m(checkin_lat, checkin_lon, site_lat, site_lon) > cfg.geofence_m
+
+
+_EARTH_MEAN_RADIUS_M = 6_371_008.8
+
+
+def _great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance on the mean-radius sphere."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_MEAN_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def is_arrived_late(

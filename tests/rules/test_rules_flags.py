@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from geopy.distance import geodesic
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.rules.config import RulesConfig
 from server.rules.flags import (
@@ -294,3 +296,18 @@ def test_redirect_streak_and_supervisor_flag():
     assert account_flags([redirect, redirect], CFG) == [REDIRECT_LOOP]
     assert account_flags([redirect], CFG) == []
     assert needs_supervisor_for_redirects([redirect], RulesConfig(redirect_limit=1))
+
+
+@settings(max_examples=400, deadline=None)
+@given(lat=st.floats(-89.0, 89.0), lon=st.floats(-179.0, 179.0),
+       bearing=st.floats(0.0, 360.0), metres=st.floats(150.0, 250.0),
+       fence=st.sampled_from([100, 200, 201, 500]))
+def test_far_from_site_decides_as_the_geodesic_does(lat, lon, bearing, metres, fence):
+    """The cheap great-circle pre-check never changes the geodesic's
+    verdict, also right at the edge of the fence, anywhere on Earth."""
+    from geopy.distance import distance
+
+    cfg = RulesConfig(geofence_m=fence)
+    there = distance(meters=metres * fence / 200).destination((lat, lon), bearing)
+    exact = geodesic((there.latitude, there.longitude), (lat, lon)).meters > fence
+    assert is_far_from_site(there.latitude, there.longitude, lat, lon, cfg) is exact
