@@ -34,7 +34,9 @@ def current_user() -> User:
     return g.user
 
 
-def json_body(schema: Schema) -> dict[str, Any]:
+def json_body(schema: Schema, loader=None) -> dict[str, Any]:
+    """The request's JSON object, loaded by ``schema`` (or by ``loader``,
+    which must answer as ``schema.load`` does)."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, f"the request body is larger than {limit} bytes")
@@ -66,7 +68,8 @@ def json_body(schema: Schema) -> dict[str, Any]:
         raise ApiError(400, "the request body must be a JSON object")
     if nested_deeper_than(payload, MAX_JSON_DEPTH):
         raise ApiError(400, TOO_DEEP)
-    return load(schema, payload, f"the request does not match the {schema.__class__.__name__.removesuffix('Schema').lower()} schema")
+    return load(schema, payload, f"the request does not match the {schema.__class__.__name__.removesuffix('Schema').lower()} schema",
+                loader)
 
 
 # The deepest body the protocol describes is six levels (push → mutations →
@@ -102,8 +105,8 @@ def _more_body() -> bool:
         return False
 
 
-def load(schema: Schema, data: Any, message: str) -> dict[str, Any]:
+def load(schema: Schema, data: Any, message: str, loader=None) -> dict[str, Any]:
     try:
-        return schema.load(data)
+        return (loader or schema.load)(data)
     except ValidationError as exc:
         raise ApiError(400, message, fields=flatten_marshmallow(exc.messages)) from None

@@ -7,12 +7,12 @@ from ..services.pull import CursorCodec, pull
 from ..services.push import Mutation, PushSettings, push
 from ..services.writes import transaction
 from .common import current_user, json_body, load
-from .schemas import PullQuerySchema, PushSchema
+from .schemas import PullQuerySchema, PushSchema, load_push
 
 
 def push_view():
     user = current_user()
-    data = json_body(PushSchema())
+    data = json_body(PushSchema(), load_push)
     mutations = [
         Mutation(m["seq"], m["hlc"], m["entity"], m["id"], m["base_version"], m["fields_"])
         for m in data["mutations"]

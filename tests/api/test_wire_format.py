@@ -170,3 +170,41 @@ def test_the_write_layer_loads_and_refuses_fields_as_marshmallow_does():
             if any(_not_finite(v) for v in raw.values()):
                 continue
             assert _outcome(ours, raw) == _outcome(theirs, raw), (entity, raw)
+
+
+# --------------------------------------------------------------------------
+# A push body is checked field by field (``schemas.load_push``), falling back
+# to the nested PushSchema for anything irregular: same data, same errors.
+
+def _push_variants():
+    good = {"seq": 3, "hlc": "1764400000000:0001:0f8fad5b-d9cb-469f-a165-70867728950e",
+            "entity": "visit", "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "base_version": 0, "fields": {"notes": "x"}}
+    client = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    yield {"client_id": client, "mutations": [good, {**good, "seq": 4}]}
+    yield {"client_id": client, "mutations": [good, {**good, "seq": 5}]}  # a gap
+    yield {"client_id": client, "mutations": []}
+    yield {"client_id": client, "mutations": [good] * 501}
+    yield {"client_id": client.upper(), "mutations": [good]}
+    yield {"client_id": client, "mutations": [good], "extra": 1}
+    yield {"client_id": client}
+    yield {"client_id": client, "mutations": good}
+    yield {"client_id": client, "mutations": [None, good]}
+    for key in good:
+        yield {"client_id": client, "mutations": [{k: v for k, v in good.items() if k != key}]}
+        for value in SAMPLES[:24]:
+            yield {"client_id": client, "mutations": [{**good, key: value}]}
+    yield {"client_id": client, "mutations": [{**good, "fields": {1: "x"}}]}
+    yield {"client_id": client, "mutations": [{**good, "extra": True}]}
+
+
+def test_the_push_body_loads_and_refuses_as_the_push_schema_does():
+    from server.api.schemas import PushSchema, load_push
+
+    schema = PushSchema()
+    for payload in _push_variants():
+        ours, theirs = _outcome(load_push, payload), _outcome(schema.load, payload)
+        if ours[0] == theirs[0] == "ok":
+            assert load_push(payload) == schema.load(payload), payload
+        else:
+            assert ours == theirs, payload
