@@ -22,12 +22,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import FeedEntry, FeedState, HistoryEntry, utcnow
 from .lookups import StoreLookups
+from .rows import from_database, write_rows
 
 GENESIS_HASH = "0" * 64
 
@@ -108,6 +109,8 @@ class ChangeWriter:
         # and ids that ``prefetch`` found missing.
         self._known: dict[tuple[type, str], Any] = {}
         self._absent: set[tuple[type, str]] = set()
+        # Rows created or changed and not yet written (``flush``).
+        self._pending: list = []
         # Records this transaction holds a row lock on (PostgreSQL).
         self._locked: set[tuple[type, str]] = set()
         # Optional per-transaction caches of derived rules (see
@@ -139,41 +142,47 @@ class ChangeWriter:
         self.feed_lock_at = time.perf_counter()
 
     def prefetch(self, model, ids, *, for_update: bool = False) -> None:
-        """Load the records with these ids in one query (into the session's
-        identity map, where ``get`` finds them) and remember which do not
-        exist, so that a batch costs one query instead of one per record.
-        ``for_update`` also locks them (PostgreSQL), in id order so that
-        two transactions never wait for each other in a circle."""
+        """Read the records with these ids in one query and remember which
+        do not exist, so that a batch costs one query instead of one per
+        record. ``for_update`` also locks them (PostgreSQL), in id order so
+        that two transactions never wait for each other in a circle."""
         ids = {i for i in ids if isinstance(i, str)}
         lock = for_update and self.row_locks
         if lock:
             ids -= {i for (m, i) in self._locked if m is model}
+            ids -= {i for (m, i), row in self._known.items() if m is model and row._new}
         else:
             ids -= {i for (m, i) in self._known if m is model}
         if not ids:
             return
-        statement = select(model).where(model.id.in_(ids))
+        table = model.__table__
+        statement = select(*table.columns).where(table.c.id.in_(ids))
         if lock:
             # NO KEY UPDATE: other writers may still insert rows that point
             # at this one (a visit of a locked account).
-            statement = statement.order_by(model.id).with_for_update(key_share=True) \
-                .execution_options(populate_existing=True)
-        for record in self.session.scalars(statement):
-            self._known[(model, record.id)] = record
+            statement = statement.order_by(table.c.id).with_for_update(key_share=True)
+        self.flush()
+        for mapping in self.session.execute(statement).mappings():
+            key = (model, mapping["id"])
+            known = self._known.get(key)
+            if known is None:
+                self._known[key] = from_database(model, mapping)
+            elif not known._dirty:
+                # Read again under the lock: what another writer committed
+                # before it was taken is what this one builds on.
+                known.__dict__.update(mapping)
             if lock:
-                self._locked.add((model, record.id))
-            ids.discard(record.id)
+                self._locked.add(key)
+            ids.discard(mapping["id"])
         self._absent.update((model, i) for i in ids)
 
     def get(self, model, record_id: str):
-        """``session.get`` that answers from what this transaction knows
-        (records it created, ids known to be missing) without a query."""
+        """The record (a ``rows.Row``) as this transaction knows it, read
+        once; None when there is no such record."""
         key = (model, record_id)
-        if key in self._known:
-            return self._known[key]
-        if key in self._absent:
-            return None
-        return self.session.get(model, record_id)
+        if key not in self._known and key not in self._absent:
+            self.prefetch(model, [record_id])
+        return self._known.get(key)
 
     def get_for_update(self, model, record_id: str):
         """The record, locked for the rest of the transaction (PostgreSQL)
@@ -184,19 +193,51 @@ class ChangeWriter:
                 or not isinstance(record_id, str):
             return self.get(model, record_id)
         known = self._known.get(key)
-        if known is not None and inspect(known).pending:
+        if known is not None and known._new:
             return known  # created by this transaction: nobody else sees it
         self.prefetch(model, [record_id], for_update=True)
         return self._known.get(key)
 
-    def known(self, model, record_id: str):
-        """The record if this transaction holds it already, else None."""
-        return self._known.get((model, record_id))
+    def rows(self, model, *where, order_by=None) -> list:
+        """The records matching ``where``, as this transaction holds them
+        (its own changes flushed first and kept)."""
+        table = model.__table__
+        statement = select(*table.columns).where(*where)
+        if order_by is not None:
+            statement = statement.order_by(order_by)
+        self.flush()
+        found = []
+        for mapping in self.session.execute(statement).mappings():
+            key = (model, mapping["id"])
+            row = self._known.get(key)
+            if row is None:
+                row = self._known[key] = from_database(model, mapping)
+            found.append(row)
+        return found
 
-    def created(self, record) -> None:
-        key = (type(record), record.id)
-        self._known[key] = record
+    def query(self, statement):
+        """Execute a read that must see this transaction's own changes."""
+        self.flush()
+        return self.session.execute(statement)
+
+    def created(self, row) -> None:
+        key = (row.model, row.id)
+        self._known[key] = row
         self._absent.discard(key)
+        self._pending.append(row)
+
+    def changed(self, row, names) -> None:
+        """Columns of ``row`` changed; written at the next ``flush``."""
+        if not row._new:
+            if not row._dirty:
+                self._pending.append(row)
+            row.changed(names)
+
+    def flush(self) -> None:
+        """Write the records changed so far (Core executemany per table)."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            write_rows(self.session, pending)
 
     def publish(self, entity: str, record_id: str, account_id: str, version: int,
                 audience: str = "", *, new: bool = False) -> None:
@@ -236,12 +277,14 @@ class ChangeWriter:
         if not self.writing:
             raise RuntimeError("a checking transaction writes nothing")
         if not self._history and not self._published:
+            self.flush()
             return
+        # Everything else this transaction writes goes to the database
+        # first, outside the feed lock: under it only the feed and history
+        # rows are written before the commit.
+        self.flush()
+        self.session.flush()
         if self.feed_lock_at is None:
-            # Everything else this transaction writes goes to the database
-            # first, outside the lock: under it only the feed and history
-            # rows are written before the commit.
-            self.session.flush()
             self._lock_feed_state()
         if self._history:
             prev = self.last_hash

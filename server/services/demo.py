@@ -82,7 +82,7 @@ def create_demo(session, config, today: datetime | None = None) -> dict:
 
 
 def _history_and_plans(tx: ChangeWriter, rng, supervisor_id: str, now: datetime) -> dict:
-    accounts = tx.session.scalars(select(Account).order_by(Account.ref)).all()
+    accounts = tx.rows(Account, order_by=Account.ref)
     counts = {"visits": 0, "payments": 0}
     for account in accounts:
         if not account.assigned_collector_id:

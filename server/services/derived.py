@@ -40,12 +40,12 @@ class AttemptIndex:
     visit the push writes, so that flagging a batch of attempts needs no
     query (and no flush) per visit."""
 
-    def __init__(self, session, account_ids):
+    def __init__(self, tx, account_ids):
         self._accounts = set(account_ids)
         self._done: dict[str, dict[str, datetime]] = defaultdict(dict)
         if not self._accounts:
             return
-        for visit_id, account_id, arrived_at in session.execute(
+        for visit_id, account_id, arrived_at in tx.query(
             select(Visit.id, Visit.account_id, Visit.arrived_at).where(
                 Visit.account_id.in_(self._accounts),
                 Visit.status == "done",
@@ -75,7 +75,7 @@ def _is_attempt(visit: Visit) -> bool:
     return visit.arrived_at is not None and visit.status in (None, "done")
 
 
-def compute_visit_flags(session, visit: Visit, account: Account, cfg: RulesConfig,
+def compute_visit_flags(tx: ChangeWriter, visit: Visit, account: Account, cfg: RulesConfig,
                         attempts: AttemptIndex | None = None) -> list[str]:
     others = None
     if not _is_attempt(visit):
@@ -83,14 +83,14 @@ def compute_visit_flags(session, visit: Visit, account: Account, cfg: RulesConfi
     elif attempts is not None:
         others = attempts.others(account.id, visit.id)
     if others is None:
-        others = session.scalars(
+        others = tx.query(
             select(Visit.arrived_at).where(
                 Visit.account_id == account.id,
                 Visit.id != visit.id,
                 Visit.status == "done",
                 Visit.arrived_at.is_not(None),
             )
-        ).all()
+        ).scalars().all()
     data = {
         "arrived_at": visit.arrived_at,
         "scheduled_at": visit.scheduled_at,
@@ -136,23 +136,21 @@ def sync_promise(tx: ChangeWriter, visit: Visit, account: Account, actor: Actor,
         _promise_change(tx, promise_id, {"status": "cancelled"}, actor)
 
 
-def confirmed_payments(session, account_id: str) -> list[tuple[datetime, int]]:
-    return [
-        (p.collected_at, p.amount)
-        for p in session.scalars(
-            select(Payment).where(Payment.account_id == account_id, Payment.status == "confirmed")
-        )
-    ]
+def confirmed_payments(tx: ChangeWriter, account_id: str) -> list[tuple[datetime, int]]:
+    return [tuple(row) for row in tx.query(
+        select(Payment.collected_at, Payment.amount).where(
+            Payment.account_id == account_id, Payment.status == "confirmed"))]
 
 
 def refresh_promise(tx: ChangeWriter, promise: Promise, account: Account, actor: Actor,
-                    now: datetime | None = None, payments=None) -> bool:
+                    now: datetime | None = None, payments=None) -> str | None:
     """Move a pending (or wrongly kept/broken) promise to what the confirmed
-    payments and the date say. Cancelled promises stay cancelled."""
+    payments and the date say, and return its new status (None when it
+    stays as it is). Cancelled promises stay cancelled."""
     if promise.status == "cancelled":
-        return False
+        return None
     if payments is None:
-        payments = confirmed_payments(tx.session, account.id)
+        payments = confirmed_payments(tx, account.id)
     status = promise_status(
         promise.amount, promise.promise_date, account.timezone, payments,
         now or utcnow(), promise.made_at or promise.created_at,
@@ -163,18 +161,16 @@ def refresh_promise(tx: ChangeWriter, promise: Promise, account: Account, actor:
         # from its promises: send the account again (same version) so the
         # phones re-rank it without waiting for its next edit.
         tx.publish("account", account.id, account.id, account.version)
-        return True
-    return False
+        return status
+    return None
 
 
 def refresh_account_promises(tx: ChangeWriter, account: Account, actor: Actor,
                              now: datetime | None = None) -> int:
-    payments = confirmed_payments(tx.session, account.id)
+    payments = confirmed_payments(tx, account.id)
     changed = 0
-    for promise in tx.session.scalars(
-        select(Promise).where(Promise.account_id == account.id, Promise.status != "cancelled")
-    ).all():
-        changed += refresh_promise(tx, promise, account, actor, now, payments)
+    for promise in tx.rows(Promise, Promise.account_id == account.id, Promise.status != "cancelled"):
+        changed += refresh_promise(tx, promise, account, actor, now, payments) is not None
     return changed
 
 
@@ -185,9 +181,9 @@ def follow_reassignment(tx: ChangeWriter, account: Account, old_collector_id: st
     them, and the phones learn of it (``publish_reassignment``)."""
     new_collector = account.assigned_collector_id
     if new_collector is not None:
-        planned = tx.session.scalars(select(Visit.id).where(
+        planned = tx.query(select(Visit.id).where(
             Visit.account_id == account.id, Visit.status == "planned",
-            or_(Visit.collector_id.is_(None), Visit.collector_id != new_collector))).all()
+            or_(Visit.collector_id.is_(None), Visit.collector_id != new_collector))).scalars().all()
         for visit_id in planned:
             writes.apply_change(tx, writes.Change(
                 "visit", visit_id, {"collector_id": new_collector}, actor))
@@ -199,12 +195,12 @@ def publish_reassignment(writer: ChangeWriter, account: Account, old_collector_i
     collector's phone gets a tombstone for the account and each of its
     records, and every record is moved to the end of the feed so the new
     collector's next pull brings all of them."""
-    session = writer.session
     children = [("account", account)]
     for entity, model in (("visit", Visit), ("payment", Payment), ("promise", Promise)):
-        children += [(entity, r) for r in session.scalars(select(model).where(model.account_id == account.id))]
+        children += [(entity, r) for r in writer.query(
+            select(model.id, model.version).where(model.account_id == account.id))]
     if old_collector_id:
-        old = session.get(User, old_collector_id)
+        old = writer.session.get(User, old_collector_id)
         if old is not None and not old.is_supervisor:
             for entity, record in children:
                 writer.publish(entity, record.id, account.id, record.version, audience=old_collector_id)

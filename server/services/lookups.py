@@ -24,6 +24,6 @@ class StoreLookups:
         return visit.account_id if visit is not None else None
 
     def account_with_ref(self, ref: str) -> str | None:
-        # The query flushes what the transaction has pending first, so an
+        # ``query`` writes what the transaction has pending first, so an
         # account created or renamed earlier in it is found too.
-        return self._tx.session.scalar(select(Account.id).where(Account.ref == ref))
+        return self._tx.query(select(Account.id).where(Account.ref == ref)).scalar()

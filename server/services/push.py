@@ -103,7 +103,7 @@ def _prefetch(tx: ChangeWriter, mutations: list[Mutation]) -> None:
     tx.prefetch(Account, accounts, for_update=True)
     if ids.get("visit"):
         tx.prefetch(Promise, [promise_id_for(v) for v in ids["visit"]])
-        tx.attempts = AttemptIndex(tx.session, visit_accounts)
+        tx.attempts = AttemptIndex(tx, visit_accounts)
 
 
 def _result(mutation: Mutation, status: str, version: int | None, **extra) -> dict[str, Any]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm.attributes import instance_state
-
-from ..models import Account, Visit, utcnow
+from ..models import utcnow
 from .changes import Actor, ChangeWriter
 from .records import account_id_of, json_converter
+from .rows import Row
 
 
 def to_json_value(entity: str, name: str, value: Any) -> Any:
@@ -19,31 +18,10 @@ def to_json_value(entity: str, name: str, value: Any) -> Any:
     return value if conv is None else conv(value)
 
 
-# The records a new record of each entity points at by foreign key.
-PARENTS = {
-    "visit": (("account_id", Account),),
-    "payment": (("account_id", Account), ("visit_id", Visit)),
-    "promise": (("account_id", Account), ("visit_id", Visit)),
-}
-
-
-def _flush_pending_parents(writer: ChangeWriter, entity: str, record) -> None:
-    """Flush first when a new record points at one this transaction has
-    not written yet. The session flushes only when it must (a batch of
-    visits is one flush), and without relationship() it does not order
-    the INSERTs of different tables by their foreign keys."""
-    for attribute, model in PARENTS.get(entity, ()):
-        parent_id = getattr(record, attribute, None)
-        parent = writer.known(model, parent_id) if parent_id else None
-        if parent is not None and instance_state(parent).pending:
-            writer.session.flush()
-            return
-
-
 def save(
     writer: ChangeWriter,
     entity: str,
-    record,
+    record: Row,
     changes: dict[str, Any],
     actor: Actor,
     *,
@@ -68,9 +46,9 @@ def save(
         record.field_clocks = {}
     record.updated_at = utcnow()
     if new:
-        _flush_pending_parents(writer, entity, record)
-        writer.session.add(record)
         writer.created(record)
+    else:
+        writer.changed(record, (*changes, "version", "field_clocks", "updated_at"))
     writer.append_history(
         entity, record.id, record.version,
         {name: to_json_value(entity, name, value) for name, value in changes.items()},

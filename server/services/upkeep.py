@@ -39,9 +39,10 @@ class UpkeepReport:
         return asdict(self)
 
 
-def due_promises(session, now: datetime) -> list[Promise]:
-    """Pending promises that may be decided at ``now``: a superset, refined
-    by ``refresh_promise`` in each account's own time zone.
+def due_promises(tx: ChangeWriter, now: datetime) -> list[tuple[str, str]]:
+    """``(account_id, promise_id)`` of the pending promises that may be
+    decided at ``now``: a superset, refined by ``refresh_promise`` in each
+    account's own time zone.
 
     A promise can be broken only once its day has ended on the account's
     wall clock; no zone is more than 14 hours ahead of UTC, so that needs
@@ -50,12 +51,12 @@ def due_promises(session, now: datetime) -> list[Promise]:
     of accounts that have any."""
     utc_today = as_utc(now, "now").date()
     paid_accounts = select(Payment.account_id).where(Payment.status == "confirmed")
-    return list(session.scalars(
-        select(Promise)
+    return [tuple(row) for row in tx.query(
+        select(Promise.account_id, Promise.id)
         .where(Promise.status == PENDING,
                or_(Promise.promise_date <= utc_today, Promise.account_id.in_(paid_accounts)))
         .order_by(Promise.account_id, Promise.id)
-    ))
+    )]
 
 
 def refresh_due_promises(tx: ChangeWriter, now: datetime, actor: Actor) -> dict[str, int]:
@@ -63,28 +64,28 @@ def refresh_due_promises(tx: ChangeWriter, now: datetime, actor: Actor) -> dict[
     the write transaction ``tx`` (``writes.transaction``). Returns
     ``{"checked", "kept", "broken", "refused"}``.
 
-    The transaction takes the feed lock before anything is read, so a
-    concurrent push that confirms a payment cannot interleave with the
-    decision."""
-    session = tx.session
+    Each account is locked before its payments and promises are read (a
+    push confirming a payment locks it too), so a concurrent confirmation
+    and this decision happen one after the other, never interleaved."""
     report = UpkeepReport()
-    promises = due_promises(session, now)
-    by_account: dict[str, list[Promise]] = defaultdict(list)
-    for promise in promises:
-        by_account[promise.account_id].append(promise)
-    for account_id, group in by_account.items():
-        account = session.get(Account, account_id)
-        payments = confirmed_payments(session, account_id)
-        for promise in group:
+    by_account: dict[str, list[str]] = defaultdict(list)
+    for account_id, promise_id in due_promises(tx, now):
+        by_account[account_id].append(promise_id)
+    for account_id, promise_ids in by_account.items():
+        account = tx.get_for_update(Account, account_id)
+        payments = confirmed_payments(tx, account_id)
+        for promise_id in promise_ids:
+            promise = tx.get_for_update(Promise, promise_id)
+            if promise is None or promise.status != PENDING:
+                continue  # decided meanwhile
             report.checked += 1
             try:
-                changed = refresh_promise(tx, promise, account, actor, now, payments)
+                status = refresh_promise(tx, promise, account, actor, now, payments)
             except Rejected as refusal:
                 # Refused before anything was written: the others go on.
-                log.warning("promise %s not refreshed: %s", promise.id, refusal)
+                log.warning("promise %s not refreshed: %s", promise_id, refusal)
                 report.refused += 1
                 continue
-            if changed:
-                report.kept += promise.status == KEPT
-                report.broken += promise.status == BROKEN
+            report.kept += status == KEPT
+            report.broken += status == BROKEN
     return report.as_dict()

@@ -49,6 +49,7 @@ from . import derived
 from .changes import Actor, ChangeWriter
 from .records import account_id_of, field_values, model_for
 from .retry import is_transient
+from .rows import new_row
 from .store import save, to_json_value
 
 log = logging.getLogger(__name__)
@@ -363,7 +364,7 @@ def apply_change(tx: ChangeWriter, change: Change) -> Outcome:
         raise RuntimeError("apply_change needs a writing transaction (writes.transaction)")
     plan = _plan(tx, change)
     entity, actor = change.entity, change.actor
-    record = plan.record if not plan.new else model_for(entity)(id=change.id)
+    record = plan.record if not plan.new else new_row(model_for(entity), change.id)
     changes = plan.changes
     if change.always and not changes:
         changes = {name: plan.values[name] for name in plan.outcome.taken}
@@ -385,6 +386,7 @@ def apply_change(tx: ChangeWriter, change: Change) -> Outcome:
                  reason=reason)
     if not saved and taken:
         record.field_clocks = wire_clocks
+        tx.changed(record, ("field_clocks",))
 
     follow_up = FOLLOW_UPS.get(entity)
     if follow_up is not None:
@@ -442,7 +444,7 @@ def republish(tx: ChangeWriter, entity: str, record) -> None:
 
 
 def _visit_flags(tx: ChangeWriter, visit: Visit, account: Account) -> dict[str, Any]:
-    flags = derived.compute_visit_flags(tx.session, visit, account, tx.rules, tx.attempts)
+    flags = derived.compute_visit_flags(tx, visit, account, tx.rules, tx.attempts)
     return {"flags": flags} if flags != (visit.flags or []) else {}
 
 
