@@ -8,6 +8,7 @@ entity schemas (``server/services/writes.py``)."""
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 import zoneinfo
 from datetime import UTC, date, datetime
@@ -97,21 +98,17 @@ def coordinate(bounds, **kw):
     return fields.Float(allow_none=True, validate=bounds, allow_nan=False, **kw)
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def is_storable(value: Any) -> bool:
     """PostgreSQL text holds no NUL, and a lone surrogate (valid JSON, e.g.
     an emoji cut in half by a client) cannot be encoded as UTF-8: storing
     either failed with a 500 for the whole batch."""
     if isinstance(value, str):
-        if "\x00" in value:
-            return False
-        try:
-            # Strict UTF-8 refuses every surrogate code point; a str holds
-            # one only unpaired (JSON's escaped pairs are decoded to one
-            # character).
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
+        # A str holds a surrogate code point only unpaired (JSON's escaped
+        # pairs are decoded to one character), and UTF-8 has none.
+        return _UNSTORABLE.search(value) is None
     if isinstance(value, dict):
         return all(is_storable(k) and is_storable(v) for k, v in value.items())
     if isinstance(value, list):

@@ -50,7 +50,11 @@ class Actor:
         """The same author writing what follows from their change (a
         visit's promise): the history names them, the server's rules
         decide what is written."""
-        return replace(self, role="server")
+        found = self.__dict__.get("_derived")
+        if found is None:
+            found = replace(self, role="server")
+            object.__setattr__(self, "_derived", found)  # a cache, not a field
+        return found
 
 
 def ensure_feed_state(session=None) -> None:

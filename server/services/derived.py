@@ -108,17 +108,21 @@ def _promise_change(tx: ChangeWriter, promise_id: str, kept: dict, actor: Actor)
 
 
 def sync_promise(tx: ChangeWriter, visit: Visit, account: Account, actor: Actor,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, changed=None) -> None:
     """Keep the visit's promise in step with it: a visit whose result is a
     promise to pay owns one promise; a result changed to something else
-    cancels it (never deletes it)."""
-    promise_id = promise_id_for(visit.id)
-    promise = tx.get(Promise, promise_id)
+    cancels it (never deletes it). ``changed``: the fields the visit's
+    change wrote, when known (a visit that makes no promise and whose
+    result stayed has nothing to settle)."""
     makes_promise = (
         visit.result == "promise_to_pay"
         and visit.promise_amount
         and visit.promise_date is not None
     )
+    if not makes_promise and changed is not None and "result" not in changed:
+        return
+    promise_id = promise_id_for(visit.id)
+    promise = tx.get(Promise, promise_id)
     if makes_promise:
         wanted = {
             "account_id": account.id,

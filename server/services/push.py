@@ -90,20 +90,34 @@ def _prefetch(tx: ChangeWriter, mutations: list[Mutation]) -> None:
     for entity in sorted(ids):
         tx.prefetch(model_for(entity), ids[entity], for_update=True)
     accounts: set[str] = set(ids.get("account", ()))
-    visit_accounts: set[str] = set()
+    attempt_accounts: set[str] = set()
+    promises: set[str] = set()
     for mutation in mutations:
         if mutation.entity == "account":
             continue
         record = tx.get(model_for(mutation.entity), mutation.id)
         for account_id in (mutation.fields.get("account_id"), getattr(record, "account_id", None)):
-            if isinstance(account_id, str):
-                accounts.add(account_id)
-                if mutation.entity == "visit":
-                    visit_accounts.add(account_id)
+            if not isinstance(account_id, str):
+                continue
+            accounts.add(account_id)
+            if mutation.entity == "visit" and (
+                    ATTEMPT_FIELDS & mutation.fields.keys()
+                    or (record is not None and record.status == "done")):
+                attempt_accounts.add(account_id)
+        if mutation.entity == "visit" and (
+                PROMISE_FIELDS & mutation.fields.keys()
+                or (record is not None and record.result == "promise_to_pay")):
+            promises.add(promise_id_for(mutation.id))
     tx.prefetch(Account, accounts, for_update=True)
+    tx.prefetch(Promise, promises)
     if ids.get("visit"):
-        tx.prefetch(Promise, [promise_id_for(v) for v in ids["visit"]])
-        tx.attempts = AttemptIndex(tx, visit_accounts)
+        tx.attempts = AttemptIndex(tx, attempt_accounts)
+
+
+# A visit is an attempt (its flags read the account's other attempts) once
+# it has an arrival and is done; its promise follows these fields.
+ATTEMPT_FIELDS = frozenset({"arrived_at", "status"})
+PROMISE_FIELDS = frozenset({"result", "promise_amount", "promise_date", "arrived_at", "collector_id"})
 
 
 def _result(mutation: Mutation, status: str, version: int | None, **extra) -> dict[str, Any]:

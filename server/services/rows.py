@@ -52,13 +52,25 @@ def from_database(model, mapping) -> Row:
     return row
 
 
-def _default(column) -> Any:
-    default = column.default
-    if default is None:
-        return None
-    if default.is_callable:
-        return default.arg(None)
-    return default.arg
+# Set by ``new_row`` itself for every new record.
+_OWN = frozenset({"id", "version", "field_clocks", "created_at", "updated_at"})
+
+
+@functools.cache
+def _defaults(model) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    """The columns' scalar defaults, and the callables of the others."""
+    scalars, callables = {}, []
+    for column in model.__table__.columns:
+        if column.name in _OWN:
+            continue
+        default = column.default
+        if default is None:
+            scalars[column.name] = None
+        elif default.is_callable:
+            callables.append((column.name, default.arg))
+        else:
+            scalars[column.name] = default.arg
+    return scalars, tuple(callables)
 
 
 def new_row(model, record_id: str) -> Row:
@@ -66,7 +78,10 @@ def new_row(model, record_id: str) -> Row:
     ORM would give it at insert)."""
     cls = row_class(model)
     row = cls.__new__(cls)
-    values = {c.name: _default(c) for c in cls.table.columns}
+    scalars, callables = _defaults(model)
+    values = dict(scalars)
+    for name, make in callables:
+        values[name] = make(None)  # SQLAlchemy's wrapper takes the execution context
     now = utcnow()
     values.update(id=record_id, version=0, field_clocks={}, created_at=now, updated_at=now)
     row.__dict__.update(values)

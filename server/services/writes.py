@@ -185,7 +185,7 @@ def load_fields(spec: EntitySpec, role: str, raw: Mapping[str, Any],
     if spec.derived_only and role != SERVER and not errors:
         errors["_entity"] = [messages.PROMISES_READ_ONLY]
     for name, value in raw.items():
-        if not is_storable(name) or not is_storable(value):
+        if not is_storable(value) or (name in errors and not is_storable(name)):
             errors[name] = [messages.NOT_FINITE if isinstance(value, float)
                             else messages.NOT_STORABLE]
     if errors:
@@ -451,7 +451,7 @@ def _visit_flags(tx: ChangeWriter, visit: Visit, account: Account) -> dict[str, 
 def _after_visit(tx, visit, account, actor, changes, new, _old_collector) -> None:
     if tx.attempts is not None:
         tx.attempts.update(visit)
-    derived.sync_promise(tx, visit, account, actor.derived())
+    derived.sync_promise(tx, visit, account, actor.derived(), changed=changes)
     if visit.status == "done" and {"status", "arrived_at", "result", "redirected_to"} & changes.keys():
         # attempts_recent, alerts and escalation of the account follow
         # from its visits: send it again (same version) to re-rank it.
