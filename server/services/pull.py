@@ -4,6 +4,7 @@ user's scope, with tombstones for records that left it."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -20,6 +21,13 @@ from .computed import account_extras
 from .records import wire_serializer
 
 CURSOR_VERSION = 1
+
+
+@functools.lru_cache(maxsize=8)
+def _rules_block(rules: RulesConfig) -> dict:
+    """The rules block of every pull: the configuration is immutable, so it
+    is built once per configuration, not per request."""
+    return rules.to_wire()
 
 
 class CursorCodec:
@@ -114,5 +122,5 @@ def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec
         "has_more": has_more,
         "server_hlc": str(server_clock.send()),
         "server_time": now.isoformat(),
-        "rules": rules.to_wire(),
+        "rules": _rules_block(rules),
     }
