@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from sqlalchemy import or_, select
 
-from ..models import Account, Payment, Promise, User, Visit, utcnow
+from ..models import Account, Attachment, Payment, Promise, User, Visit, utcnow
 from ..rules.config import RulesConfig
 from ..rules.flags import visit_flags
 from ..rules.promises import promise_status
@@ -201,7 +201,8 @@ def publish_reassignment(writer: ChangeWriter, account: Account, old_collector_i
     collector's next pull brings all of them."""
     session = writer.session
     children = [("account", account)]
-    for entity, model in (("visit", Visit), ("payment", Payment), ("promise", Promise)):
+    for entity, model in (("visit", Visit), ("payment", Payment), ("promise", Promise),
+                          ("attachment", Attachment)):
         children += [(entity, r) for r in session.scalars(select(model).where(model.account_id == account.id))]
     if old_collector_id:
         old = session.get(User, old_collector_id)

@@ -3,9 +3,10 @@ answered inside a writing transaction (``changes.ChangeWriter``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
-from ..models import Account, User, Visit
+from ..models import Account, Attachment, User, Visit
 
 
 class StoreLookups:
@@ -27,3 +28,14 @@ class StoreLookups:
         # The query flushes what the transaction has pending first, so an
         # account created or renamed earlier in it is found too.
         return self._tx.session.scalar(select(Account.id).where(Account.ref == ref))
+
+    def attachment_limits(self):
+        from ..attachments.settings import settings_of
+
+        return settings_of(current_app)
+
+    def visit_attachments(self, visit_id: str, except_id: str) -> tuple[int, int]:
+        count, total = self._tx.session.execute(
+            select(func.count(), func.coalesce(func.sum(Attachment.byte_size), 0))
+            .where(Attachment.visit_id == visit_id, Attachment.id != except_id)).one()
+        return int(count), int(total)

@@ -24,6 +24,7 @@ PARENTS = {
     "visit": (("account_id", Account),),
     "payment": (("account_id", Account), ("visit_id", Visit)),
     "promise": (("account_id", Account), ("visit_id", Visit)),
+    "attachment": (("account_id", Account), ("visit_id", Visit)),
 }
 
 
