@@ -63,6 +63,9 @@ ATTACHMENT_TOO_LARGE = "Larger than this server accepts for one file ({limit} by
 VISIT_ATTACHMENTS_MANY = "This visit has the most attachments this server accepts ({limit})."
 VISIT_ATTACHMENTS_FULL = ("This visit's attachments would be larger than this server accepts "
                           "for one visit ({limit} bytes).")
+# Reasons the server writes into an attachment's history.
+CONTENT_VERIFIED = "Content received and verified"
+RETENTION_PURGED = "Retention: the content was deleted {days} days after it arrived"
 NOT_SHA256 = "Not a SHA-256 digest (64 lower-case hexadecimal digits)."
 
 # -- the account import file (its own format, before the write layer's checks) ---

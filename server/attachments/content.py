@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from .. import messages
 from ..errors import ApiError
 from ..models import Account, Attachment, User, utcnow
 from ..services.changes import Actor
@@ -211,7 +212,7 @@ def _finish(up: Upload, attachment_id: str, size: int) -> dict:
         actor = Actor(user_id, "server", None, str(server_clock.send()), role="server")
         apply_change(tx, Change("attachment", attachment_id, {}, actor,
                                 kept={"uploaded": True, "uploaded_at": utcnow()},
-                                reason="Content received and verified"))
+                                reason=messages.CONTENT_VERIFIED))
         return True
 
     uploaded = transaction(work, rules=up.rules, session=up.session)

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from .. import messages
 from ..extensions import db
 from ..models import Attachment, utcnow
 from ..services.changes import Actor
@@ -35,7 +36,7 @@ from .settings import settings_of
 
 log = logging.getLogger(__name__)
 TEMP_MAX_AGE_S = 3600
-RETENTION_REASON = "Retention: the content was deleted {days} days after it arrived"
+RETENTION_REASON = messages.RETENTION_PURGED
 
 
 @dataclass
