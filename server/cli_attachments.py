@@ -16,13 +16,16 @@ def register_attachments_cli(app: Flask) -> None:
     app.cli.add_command(attachments)
 
     @attachments.command("purge")
-    def purge_command():
+    @click.option("--temp-age", type=click.IntRange(min=0), default=3600, show_default=True,
+                  help="Delete temporary files older than this many seconds (0 right after a "
+                       "crash, while no server runs).")
+    def purge_command(temp_age):
         """Delete the bytes of attachments older than the retention setting
         (FIELDVISIT_ATTACHMENT_RETENTION_DAYS) and what failed uploads and
         redactions left behind; records and history stay. Safe at any time
         (cron: daily)."""
         settings = settings_of(current_app)
-        report = purge_attachments()
+        report = purge_attachments(temp_max_age_s=temp_age)
         days = settings.retention_days
         click.echo(f"store: {blob_store(current_app).description}")
         click.echo(f"retention: {f'{days} day' + ('s' if days != 1 else '') if days else 'off'}; "

@@ -13,7 +13,8 @@ safe to run at any time, as often as wanted, on any number of machines:
    deletion that failed), chunks left of an upload that finished or was
    redacted, and temporary objects older than an hour (a server stopped
    while writing one) are deleted. Nothing of an upload in progress is
-   touched.
+   touched. (``temp_max_age_s`` lowers the hour, e.g. to 0 right after a
+   crash, when no upload can be writing one.)
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class PurgeReport:
         return asdict(self)
 
 
-def purge_attachments(now: datetime | None = None) -> PurgeReport:
+def purge_attachments(now: datetime | None = None, temp_max_age_s: float = TEMP_MAX_AGE_S) -> PurgeReport:
     now = now or utcnow()
     app = current_app._get_current_object()
     settings, store = settings_of(app), blob_store(app)
@@ -69,7 +70,7 @@ def purge_attachments(now: datetime | None = None) -> PurgeReport:
             except Rejected as refusal:
                 log.warning("attachment %s not purged: %s", attachment_id, refusal)
                 report.refused += 1
-    _sweep(store, report)
+    _sweep(store, report, temp_max_age_s)
     return report
 
 
@@ -86,7 +87,7 @@ def _purge_one(attachment_id: str, now: datetime, days: int, rules) -> bool:
     return transaction(work, rules=rules)
 
 
-def _sweep(store, report: PurgeReport) -> None:
+def _sweep(store, report: PurgeReport, temp_max_age_s: float) -> None:
     held = store.object_ids() | store.upload_ids()
     if held:
         rows = db.session.execute(select(
@@ -105,6 +106,6 @@ def _sweep(store, report: PurgeReport) -> None:
                 store.delete_parts(blob_id)
                 report.stale_uploads += 1
     for temp in store.temp_objects():
-        if temp.age_s > TEMP_MAX_AGE_S:
+        if temp.age_s > temp_max_age_s:
             store.delete_temp(temp.name)
             report.stale_temps += 1
