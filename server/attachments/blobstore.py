@@ -88,8 +88,9 @@ class BlobStore:
     def exists(self, blob_id: str) -> bool:
         raise NotImplementedError
 
-    def delete(self, blob_id: str) -> None:
-        """Delete the file and every part of it; nothing there is no error."""
+    def delete(self, blob_id: str, parts: bool = True) -> None:
+        """Delete the file (and, unless ``parts`` is false, every chunk held
+        of it); nothing there is no error."""
         raise NotImplementedError
 
     # -- housekeeping (retention.sweep) -------------------------------------
@@ -182,10 +183,11 @@ class FileStore(BlobStore):
     def exists(self, blob_id):
         return self._object(blob_id).is_file()
 
-    def delete(self, blob_id):
+    def delete(self, blob_id, parts=True):
         with contextlib.suppress(FileNotFoundError):
             self._object(blob_id).unlink()
-        self.delete_parts(blob_id)
+        if parts:
+            self.delete_parts(blob_id)
 
     def object_ids(self):
         return set(os.listdir(self.root / "objects"))
@@ -286,9 +288,10 @@ class S3Store(BlobStore):
             raise
         return True
 
-    def delete(self, blob_id):
+    def delete(self, blob_id, parts=True):
         self.client.delete_object(Bucket=self.bucket, Key=self._key("objects", _checked(blob_id)))
-        self.delete_parts(blob_id)
+        if parts:
+            self.delete_parts(blob_id)
 
     def object_ids(self):
         prefix = self._key("objects") + "/"

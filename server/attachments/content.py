@@ -27,7 +27,7 @@ from ..models import Account, Attachment, User, utcnow
 from ..services.changes import Actor
 from ..services.clock import server_clock
 from ..services.records import in_scope
-from ..services.writes import Change, apply_change, transaction
+from ..services.writes import Change, Rejected, apply_change, transaction
 from . import magic
 from .blobstore import BlobMissing, BlobStore
 from .ranges import held, missing, parse_content_range
@@ -215,7 +215,15 @@ def _finish(up: Upload, attachment_id: str, size: int) -> dict:
                                 reason=messages.CONTENT_VERIFIED))
         return True
 
-    uploaded = transaction(work, rules=up.rules, session=up.session)
+    try:
+        uploaded = transaction(work, rules=up.rules, session=up.session)
+    except Rejected as refusal:
+        # A rule refuses to record it: take the file back (a reader must not
+        # find bytes of an attachment that is not uploaded); the chunks stay,
+        # so the next request can finish it once the rule allows.
+        up.store.delete(attachment_id, parts=False)
+        raise ApiError(422, "the server's rules refused to record this upload",
+                       fields=refusal.errors) from None
     up.store.delete_parts(attachment_id)
     if not uploaded:  # redacted while it arrived: the bytes go too
         up.store.delete(attachment_id)
