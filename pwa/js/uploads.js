@@ -162,7 +162,7 @@ async function dropRefused(id, state) {
 export async function uploadWaiting(session) {
   const rows = (await allBlobs())
     .filter((row) => row.blob && (row.state === 'waiting' || row.state === 'uploading') && row.user_id === session.user.id)
-    .sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+    .sort((a, b) => (a.created_ms ?? 0) - (b.created_ms ?? 0));
   let changed = false;
   for (const row of rows) {
     const metadata = await metadataState(row, session.client_id);

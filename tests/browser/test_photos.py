@@ -149,6 +149,14 @@ def test_photos_and_a_signature_taken_offline_reach_the_server_once(
         return (await allBlobs()).map((r) => [r.state, !!r.blob, !!r.thumb]);
     }""")
     assert left == [["sent", False, True]] * 3
+    # In Traditional Chinese, in words.
+    page.evaluate("window.fieldvisit.setLanguage('zh-TW')")
+    page.wait_for_selector("text=照片與簽名")
+    text = page.inner_text("[data-testid=visit-photos]")
+    assert text.count("已傳送") == 3 and "拍照" in text and "簽名" in text
+    page.locator("[data-testid=photos]").scroll_into_view_if_needed()
+    shot(page, screenshots, "photos-03-visit-sent-zh")
+    page.evaluate("window.fieldvisit.setLanguage('en')")
 
     # The supervisor sees them on the visit page.
     desk = chromium_browser.new_context(base_url=server.base_url, viewport=PHONE, locale="en-US",
@@ -170,3 +178,31 @@ def test_photos_and_a_signature_taken_offline_reach_the_server_once(
         shot(office, screenshots, "photos-04-supervisor-visit")
     finally:
         desk.close()
+
+
+def test_an_upload_cut_off_is_sent_again_and_arrives_once(phone, server, tmp_path):
+    """The first time the bytes go out the link dies; the next sync round
+    (after its backoff) asks the server what it holds and sends the rest."""
+    visit_id = visit_checked_in(server, "bob")
+    page = phone.new_page()
+    login(page, "bob")
+    cut = {"n": 0}
+
+    def first_put_dies(route):
+        if route.request.method == "PUT" and cut["n"] == 0:
+            cut["n"] += 1
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/attachments/*/content", first_put_dies)
+    page.goto(f"/#/visit/{visit_id}")
+    page.wait_for_selector("[data-testid=visit-photos]")
+    camera_jpeg(tmp_path / "sign.jpg", 1800, 1200, (90, 160, 90))
+    page.set_input_files("[data-testid=photo-camera]", str(tmp_path / "sign.jpg"))
+    wait_until(page, "document.querySelector('[data-testid=photos] li.photo') !== null")
+    wait_until(page, "document.querySelector('[data-testid=photos] li.photo').dataset.uploadState === 'sent'",
+               timeout=45)
+    assert cut["n"] == 1
+    rows = server.query("SELECT uploaded, version FROM attachments WHERE visit_id = ?", (visit_id,))
+    assert rows == [(1, 2)]

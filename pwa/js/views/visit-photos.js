@@ -83,7 +83,8 @@ async function keep(ctx, visit, account, kind, blob, thumb, position) {
   await recordChanges(session, [{ entity: 'attachment', id, fields, summary: { account: account?.customer_name } }], {
     blobs: [{
       id, visit_id: visit.id, account_id: visit.account_id, kind, content_type: blob.type, byte_size: blob.size,
-      sha256: fields.sha256, blob, thumb, state: 'waiting', received: 0, created_at: isoLocal(), user_id: session.user.id,
+      sha256: fields.sha256, blob, thumb, state: 'waiting', received: 0, created_at: isoLocal(), created_ms: Date.now(),
+      user_id: session.user.id,
     }],
   });
   emit('upload-progress', { id });
@@ -127,7 +128,9 @@ async function items(visitId) {
     if (found) found.record = record;
     else byId.set(record.id, { id: record.id, record });
   }
-  return [...byId.values()].sort((a, b) => ((a.row?.created_at || a.record?.taken_at || '') < (b.row?.created_at || b.record?.taken_at || '') ? -1 : 1));
+  // In the order they were taken (a record from another phone has only its time).
+  const order = (item) => item.row?.created_ms ?? (Date.parse(item.record?.taken_at) || 0);
+  return [...byId.values()].sort((a, b) => order(a) - order(b));
 }
 
 function signaturePad(onSave, onCancel) {
