@@ -80,12 +80,16 @@ def status(up: Upload, attachment_id: str) -> dict:
     gaps = missing(parts, size)
     if not gaps:
         try:
-            return {**_finish(up, attachment_id, size), "missing": []}
+            finished = _finish(up, attachment_id, size)
         except ApiError as refused:
             if refused.code not in (415, 422):
                 raise
             # It failed its check and was discarded: everything is missing.
             return {"received": 0, "missing": [[0, size - 1]], "uploaded": False}
+        if finished["uploaded"]:
+            return {**finished, "missing": []}
+        parts = up.store.parts(attachment_id)  # changed meanwhile by another request
+        gaps = missing(parts, size)
     return {"received": held(parts, size), "missing": gaps, "uploaded": False}
 
 
