@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .. import messages
 from ..errors import ApiError
-from ..models import Account, Attachment, User, utcnow
+from ..models import Account, Attachment, User
 from ..services.changes import Actor
 from ..services.clock import server_clock
 from ..services.records import in_scope
@@ -215,7 +215,7 @@ def _finish(up: Upload, attachment_id: str, size: int) -> dict:
             return attachment.uploaded
         actor = Actor(user_id, "server", None, str(server_clock.send()), role="server")
         apply_change(tx, Change("attachment", attachment_id, {}, actor,
-                                kept={"uploaded": True, "uploaded_at": utcnow()},
+                                kept={"uploaded": True},
                                 reason=messages.CONTENT_VERIFIED))
         return True
 

@@ -43,7 +43,7 @@ from .. import messages
 from ..entities import ENTITIES, EntitySpec, Proposal, in_year_range, is_storable
 from ..entities.fields import MAX_YEAR, MIN_YEAR
 from ..extensions import db
-from ..models import Account, Conflict, Visit
+from ..models import Account, Conflict, Visit, utcnow
 from ..rules.config import RulesConfig
 from . import derived
 from .changes import Actor, ChangeWriter
@@ -460,8 +460,14 @@ def _after_account(tx, account, _account, actor, changes, new, old_collector) ->
 
 
 def _attachment_account(tx: ChangeWriter, attachment, account: Account) -> dict[str, Any]:
-    # Kept from the visit, so scope and feed need no join (entities/attachment.py).
-    return {"account_id": account.id} if attachment.account_id != account.id else {}
+    # The account is kept from the visit, so scope and feed need no join
+    # (entities/attachment.py). ``uploaded_at`` is the moment ``uploaded``
+    # is first set: setting it again is then no change at all, whichever
+    # of two racing requests gets there second.
+    derived_values = {"account_id": account.id} if attachment.account_id != account.id else {}
+    if attachment.uploaded and attachment.uploaded_at is None:
+        derived_values["uploaded_at"] = utcnow()
+    return derived_values
 
 
 def _after_attachment(tx, attachment, account, actor, changes, new, _old_collector) -> None:

@@ -326,3 +326,20 @@ def test_reassignment_takes_the_attachments_along(app, world, alice, visit):
     assert ("attachment", attachment_id) in latest(bob.pull_all(), "attachment")
     Content(alice, attachment_id).get(status=404)
     assert Content(bob, attachment_id).get().body == data
+
+
+def test_setting_uploaded_again_is_no_change(app, alice, visit):
+    """Two requests that both finish the same upload (a retried last chunk
+    racing the first) write one version: the second finds nothing to change."""
+    from server.services.changes import Actor
+    from server.services.writes import Change, apply_change, transaction
+
+    data = jpeg_bytes(1000, seed=14)
+    attachment_id, content = make(alice, visit, data)
+    content.upload(data)
+    with app.app_context():
+        outcome = transaction(lambda tx: apply_change(tx, Change(
+            "attachment", attachment_id, {}, Actor(None), kept={"uploaded": True})),
+            rules=app.config["RULES"])
+        assert outcome.version == 2 and outcome.changed == frozenset()
+    assert len(history(app, attachment_id)) == 2
