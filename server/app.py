@@ -122,6 +122,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     db.init_app(app)
+    from .attachments import init_app as init_attachments
+
+    init_attachments(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -120,6 +120,8 @@ def register_cli(app: Flask) -> None:
 
     from .cli_rules import register_rules_cli
     register_rules_cli(app)
+    from .cli_attachments import register_attachments_cli
+    register_attachments_cli(app)
 
 
 def _geocoder():

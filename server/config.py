@@ -7,6 +7,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from .attachments.settings import from_environment as attachment_settings
+
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # PROTOCOL.md: 413 above 2 MiB by default
 # Defaults of the phone's map (server/maps.py); kept here so this module imports nothing else.
 DEFAULT_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -80,6 +82,8 @@ def from_environment(instance_path: str) -> dict:
         "MAP_TILES_URL": os.environ.get("FIELDVISIT_MAP_TILES_URL") or DEFAULT_TILES_URL,
         "MAP_ATTRIBUTION": os.environ.get("FIELDVISIT_MAP_ATTRIBUTION") or DEFAULT_ATTRIBUTION,
         "MAP_MAX_ZOOM": _int("FIELDVISIT_MAP_MAX_ZOOM", DEFAULT_MAX_ZOOM),
+        # Photos and signatures: store and limits (server/attachments/settings.py).
+        **attachment_settings(),
     }
 
 

@@ -53,6 +53,21 @@ PAYMENT_FIXED = "A recorded payment cannot be changed; record a new one."
 NO_SUCH_VISIT = "No visit with this id on this account."
 REF_TAKEN = "Another account has this ref."
 
+# -- attachments (entities/attachment.py) -------------------------------------
+NO_VISIBLE_VISIT = "No visit with this id is on an account assigned to you."
+ATTACHMENT_FIXED = "An attachment never changes once it is made, except its caption."
+REDACTION_FINAL = "A redacted attachment stays redacted; its reason cannot be changed."
+REDACTION_NEEDS_REASON = "A redaction needs a reason with at least three letters or digits."
+KIND_NEEDS_IMAGE = "A photo or a signature must be an image (JPEG, PNG or WebP)."
+ATTACHMENT_TOO_LARGE = "Larger than this server accepts for one file ({limit} bytes)."
+VISIT_ATTACHMENTS_MANY = "This visit has the most attachments this server accepts ({limit})."
+VISIT_ATTACHMENTS_FULL = ("This visit's attachments would be larger than this server accepts "
+                          "for one visit ({limit} bytes).")
+# Reasons the server writes into an attachment's history.
+CONTENT_VERIFIED = "Content received and verified"
+RETENTION_PURGED = "Retention: the content was deleted {days} days after it arrived"
+NOT_SHA256 = "Not a SHA-256 digest (64 lower-case hexadecimal digits)."
+
 # -- the account import file (its own format, before the write layer's checks) ---
 NOT_AMOUNT = "Not an amount with at most 2 decimals."
 NOT_DECIMAL = "Not a decimal number."

@@ -219,11 +219,37 @@ class Promise(SyncedRecord, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="pending")
 
 
+class Attachment(SyncedRecord, db.Model):
+    """A photo, signature or document of a visit: its metadata. The bytes
+    live in the blob store (``server/attachments/``), under this id."""
+
+    __tablename__ = "attachments"
+
+    # The visit's account, kept by the server: the record's scope and feed.
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(64))
+    byte_size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    caption: Mapped[str | None] = mapped_column(Text)
+    redacted_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    uploaded: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 RECORD_MODELS: dict[str, type] = {
     "account": Account,
     "visit": Visit,
     "payment": Payment,
     "promise": Promise,
+    "attachment": Attachment,
 }
 
 

@@ -5,10 +5,13 @@
 // with this phone's unsent edits laid over it. `outbox` holds every local
 // change as a mutation keyed [client_id, seq]; an entry leaves "pending" only
 // by a push result and is never deleted by logout, reload or an app update.
+// `blobs` holds the bytes of photos and signatures until they are uploaded.
 
 export const DB_NAME = 'fieldvisit';
-export const DB_VERSION = 1;
-export const RECORD_STORES = { account: 'accounts', visit: 'visits', payment: 'payments', promise: 'promises' };
+export const DB_VERSION = 2;
+export const RECORD_STORES = {
+  account: 'accounts', visit: 'visits', payment: 'payments', promise: 'promises', attachment: 'attachments',
+};
 
 // Each step upgrades from version N-1 to N. Add steps, never edit old ones:
 // a phone may jump several versions at once after weeks offline.
@@ -27,6 +30,16 @@ const MIGRATIONS = [
     const outbox = db.createObjectStore('outbox', { keyPath: ['client_id', 'seq'] });
     outbox.createIndex('by_record', ['entity', 'record_id']);
     outbox.createIndex('by_state', 'state');
+  },
+  (db) => {
+    // Photos and signatures (js/uploads.js): `attachments` holds the records
+    // like the other record stores; `blobs` their bytes until the server says
+    // `uploaded`. Like the outbox, `blobs` survives logout and tombstones.
+    const attachments = db.createObjectStore('attachments', { keyPath: 'id' });
+    attachments.createIndex('by_account', 'account_id');
+    attachments.createIndex('by_visit', 'visit_id');
+    const blobs = db.createObjectStore('blobs', { keyPath: 'id' });
+    blobs.createIndex('by_visit', 'visit_id');
   },
 ];
 

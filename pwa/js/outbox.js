@@ -16,10 +16,13 @@ const OUTBOX_AND_RECORDS = ['outbox', ...Object.values(RECORD_STORES)];
  * Seqs and HLCs are allocated inside the transaction, so two tabs writing at
  * once still get distinct, gap-free seqs (IndexedDB serialises the writers).
  */
-export async function recordChanges(session, changes) {
+export async function recordChanges(session, changes, { blobs = [] } = {}) {
   const clientId = session.client_id;
-  const names = ['device', ...OUTBOX_AND_RECORDS];
+  // `blobs`: bytes of new attachments (js/uploads.js), kept in the same
+  // transaction as the records that describe them and their outbox entries.
+  const names = ['device', ...OUTBOX_AND_RECORDS, ...(blobs.length ? ['blobs'] : [])];
   const entries = await transact(names, 'readwrite', async (s) => {
+    for (const blob of blobs) await req(s.blobs.put(blob));
     let seq = (await req(s.device.get(`seq:${clientId}`)))?.value || 0;
     let clock = (await req(s.device.get(`hlc:${clientId}`)))?.value || null;
     const entries = [];

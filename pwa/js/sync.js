@@ -13,6 +13,7 @@ import { rebuildRecord } from './outbox.js';
 import * as hlc from './hlc.js';
 import { isoLocal, dateInZone } from './time.js';
 import { emit, on } from './events.js';
+import { uploadWaiting } from './uploads.js';
 
 const LOCK_NAME = 'fieldvisit-sync';
 const PERIOD_MS = 60_000;
@@ -77,7 +78,8 @@ async function runRound(reason) {
     const changed = await withSyncLock(async () => {
       const pushed = await pushAll(session);
       const pulled = await pullAll(session);
-      return pushed || pulled;
+      const uploaded = await uploadWaiting(session); // photos' bytes, after their records (uploads.js)
+      return pushed || pulled || uploaded;
     });
     await refreshExtras(session);
     await pruneSettled(session.client_id);

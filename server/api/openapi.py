@@ -89,6 +89,114 @@ def entity_components() -> dict[str, dict]:
     return components
 
 
+# -- attachments (PROTOCOL.md 1.1 "Attachments") --------------------------------
+
+ATTACHMENT_CHOICES = (
+    "* Attachments: `account_id` (the visit's account, its scope), `created_by`, `uploaded`, "
+    "`uploaded_at` and `purged_at` are read-only, kept by the server. `byte_size` is checked "
+    "against the server's limits when the record is pushed (default 10 MiB per file, 50 MiB "
+    "and 20 files per visit; configurable): a record over them is `rejected`, before any byte "
+    "is sent. A photo or a signature must be an image type.\n"
+    "* A redaction reason needs three letters or digits, and a redacted attachment stays "
+    "redacted: its reason is not replaced or cleared. Its bytes are deleted once the "
+    "redaction is committed.\n"
+    "* Setting `uploaded` is a change of its own: a new version, in the history (reason "
+    "\"Content received and verified\") and on the feed.\n"
+    "* The content endpoints answer in this order: 401; 413 for a body over 1 MiB (by its "
+    "Content-Length, before anything is read); 404 for an unknown id or one the user may not "
+    "see (the same answer); 410 once redacted or purged, for PUT and status too, so a phone "
+    "stops sending what will never be taken; 200 `uploaded: true` for a chunk of an uploaded "
+    "attachment; 400 for a missing or malformed Content-Range (first after last, last past "
+    "the total) or a body whose length is not the range's; 413 for a total over the limit; 422 "
+    "for a total that is not `byte_size`; 415 for a chunk at byte 0 whose first bytes are not "
+    "those of `content_type` (the whole file is checked again when complete, and discarded "
+    "with 415 if it fails); 409 for bytes that differ from ones held.\n"
+    "* Any Content-Type is accepted for a chunk (`application/octet-stream` is usual).\n"
+    "* A status request that finds every byte held but the upload not finished (the server "
+    "stopped in between) finishes it and answers `uploaded: true`.\n"
+    "* Retention (`FIELDVISIT_ATTACHMENT_RETENTION_DAYS`, off by default) deletes bytes that "
+    "many days after they arrived and sets `purged_at` (a new version); the content is then "
+    "410 like a redacted one.\n"
+    "* GET content honours If-None-Match with the ETag (304)."
+)
+
+ATTACHMENT_ID = {"name": "id", "in": "path", "required": True, "schema": UUID}
+
+
+def attachment_paths() -> dict:
+    gone = _error("Redacted by a supervisor, or its content deleted by retention.")
+    unknown = _error("No such attachment, or one this user may not see (the same answer).")
+    received = {"type": "object", "required": ["received", "uploaded"], "properties": {
+        "received": {"type": "integer", "minimum": 0}, "uploaded": {"type": "boolean"}}}
+    return {
+        "/api/v1/attachments/{id}/content": {
+            "put": {
+                "operationId": "putAttachmentContent",
+                "summary": "Send one chunk (at most 1 MiB) of an attachment's bytes.",
+                "description": (
+                    "Chunks may be sent again and in any order; bytes that overlap ones held must "
+                    "agree (409). When the last missing byte arrives the content's SHA-256 and "
+                    "first bytes are checked: a mismatch discards every byte (422, or 415), a match "
+                    "sets `uploaded`. See the Choices in the description of this document for the "
+                    "order of the answers."),
+                "security": [{"bearer": []}],
+                "parameters": [ATTACHMENT_ID, {
+                    "name": "Content-Range", "in": "header", "required": True,
+                    "schema": {"type": "string", "pattern": "^bytes [0-9]+-[0-9]+/[0-9]+$"},
+                    "description": "`bytes <first>-<last>/<byte_size>`, inclusive."}],
+                "requestBody": {"required": True, "content": {"application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary", "maxLength": 1048576}}}},
+                "responses": {
+                    "200": {"description": "Bytes held now, and whether the file is complete and verified.",
+                            "content": {"application/json": {"schema": received}}},
+                    **ERRORS_AUTH,
+                    "400": _error("No or a malformed Content-Range, or a body of another length."),
+                    "404": unknown,
+                    "409": _error("These bytes differ from ones already received."),
+                    "410": gone,
+                    "413": _error("A chunk over 1 MiB, or a total over the server's limit."),
+                    "415": _error("The content does not start as its content_type does."),
+                    "422": _error("The total is not byte_size, or the SHA-256 did not match "
+                                  "(every byte received is discarded)."),
+                },
+            },
+            "get": {
+                "operationId": "getAttachmentContent",
+                "summary": "The verified bytes, with ETag \"<sha256>\" and Cache-Control: private, no-store.",
+                "security": [{"bearer": []}],
+                "parameters": [ATTACHMENT_ID],
+                "responses": {
+                    "200": {"description": "The content, in the attachment's content_type.",
+                            "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {},
+                                        "application/pdf": {}}},
+                    "304": {"description": "Not modified (If-None-Match)."},
+                    **ERRORS_AUTH,
+                    "404": _error("Unknown, not visible, or not uploaded yet."),
+                    "410": gone,
+                },
+            },
+        },
+        "/api/v1/attachments/{id}/content/status": {"get": {
+            "operationId": "getAttachmentContentStatus",
+            "summary": "What the server holds of an attachment's bytes, to resume an upload.",
+            "security": [{"bearer": []}],
+            "parameters": [ATTACHMENT_ID],
+            "responses": {
+                "200": {"description": "Bytes held, the inclusive ranges still missing, and whether it is uploaded.",
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["received", "missing", "uploaded"],
+                            "properties": {
+                                "received": {"type": "integer", "minimum": 0},
+                                "missing": {"type": "array", "items": {
+                                    "type": "array", "items": {"type": "integer"},
+                                    "minItems": 2, "maxItems": 2}},
+                                "uploaded": {"type": "boolean"}}}}}},
+                **ERRORS_AUTH, "404": unknown, "410": gone,
+            },
+        }},
+    }
+
+
 def openapi_document(body_limit: int) -> dict:
     return {
         "openapi": "3.1.0",
@@ -142,7 +250,8 @@ def openapi_document(body_limit: int) -> dict:
                 "* Request bodies nested deeper than 32 levels are 400. A body (or request "
                 "head) sent too slowly for the server's read limits is 408; a chunked body "
                 "over the size limit is 413, like one with Content-Length.\n"
-                "* Every answer under /api carries `Cache-Control: no-store`."
+                "* Every answer under /api carries `Cache-Control: no-store`.\n"
+                + ATTACHMENT_CHOICES
             ),
         },
         "servers": [{"url": "/"}],
@@ -183,7 +292,7 @@ def openapi_document(body_limit: int) -> dict:
                     "properties": {
                         "seq": {"type": "integer", "minimum": 1, "maximum": 2**62},
                         "hlc": HLC,
-                        "entity": _enum(("account", "visit", "payment", "promise")),
+                        "entity": _enum(("account", "visit", "payment", "promise", "attachment")),
                         "id": UUID,
                         "base_version": {"type": "integer", "minimum": 0, "maximum": 2**31},
                         "fields": {"type": "object", "description":
@@ -221,12 +330,13 @@ def openapi_document(body_limit: int) -> dict:
                 "Change": {
                     "type": "object", "required": ["entity", "id", "version", "deleted", "data"],
                     "properties": {
-                        "entity": _enum(("account", "visit", "payment", "promise")), "id": UUID,
+                        "entity": _enum(("account", "visit", "payment", "promise", "attachment")), "id": UUID,
                         "version": {"type": "integer"}, "deleted": {"type": "boolean"},
                         "data": {"anyOf": [{"$ref": "#/components/schemas/Account"},
                                            {"$ref": "#/components/schemas/Visit"},
                                            {"$ref": "#/components/schemas/Payment"},
                                            {"$ref": "#/components/schemas/Promise"},
+                                           {"$ref": "#/components/schemas/Attachment"},
                                            {"type": "null"}]},
                     },
                 },
@@ -375,6 +485,7 @@ def openapi_document(body_limit: int) -> dict:
                             "leaflet_css": {"type": "string"}}}}}}}},
                     **ERRORS_AUTH},
             }},
+            **attachment_paths(),
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "This document.",
                 "responses": {"200": {"description": "OK", "content": {"application/json": {

@@ -9,7 +9,7 @@ to every change, whoever makes it."""
 
 from __future__ import annotations
 
-from . import account, payment, promise, visit
+from . import account, attachment, payment, promise, visit
 from .account import ACCOUNT_STATUSES, DELINQUENCY_REASONS
 from .fields import (
     BOTH,
@@ -34,7 +34,8 @@ from .spec import EntitySpec, Errors, Lookups, Proposal
 from .visit import MET_VALUES, OUTCOME_FIELDS, PLAN_FIELDS, VISIT_RESULTS, VISIT_STATUSES
 
 ENTITIES: dict[str, EntitySpec] = {
-    spec.name: spec for spec in (account.SPEC, visit.SPEC, payment.SPEC, promise.SPEC)
+    spec.name: spec for spec in (account.SPEC, visit.SPEC, payment.SPEC, promise.SPEC,
+                                 attachment.SPEC)
 }
 
 __all__ = [

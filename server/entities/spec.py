@@ -31,6 +31,12 @@ class Lookups(Protocol):
     def account_with_ref(self, ref: str) -> str | None:
         """The id of the account with this ref, or None."""
 
+    def attachment_limits(self) -> Any:
+        """The server's attachment limits (``server/attachments/settings.py``)."""
+
+    def visit_attachments(self, visit_id: str, except_id: str) -> tuple[int, int]:
+        """(count, bytes) of the visit's attachments other than ``except_id``."""
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -75,6 +81,9 @@ class EntitySpec:
     invariants: tuple[Invariant, ...] = field(default_factory=tuple)
     # Only the server derives records of this entity (promises).
     derived_only: bool = False
+    # A record without an ``account_id`` of its own names a visit in this
+    # field, and belongs to (and is seen with) that visit's account.
+    account_via: str | None = None
 
     def check(self, proposal: Proposal) -> Errors:
         errors: Errors = {}

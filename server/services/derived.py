@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from sqlalchemy import or_, select
 
-from ..models import Account, Payment, Promise, User, Visit, utcnow
+from ..models import Account, Attachment, Payment, Promise, User, Visit, utcnow
 from ..rules.config import RulesConfig
 from ..rules.flags import visit_flags
 from ..rules.promises import promise_status
@@ -200,7 +200,8 @@ def publish_reassignment(writer: ChangeWriter, account: Account, old_collector_i
     records, and every record is moved to the end of the feed so the new
     collector's next pull brings all of them."""
     children = [("account", account)]
-    for entity, model in (("visit", Visit), ("payment", Payment), ("promise", Promise)):
+    for entity, model in (("visit", Visit), ("payment", Payment), ("promise", Promise),
+                          ("attachment", Attachment)):
         children += [(entity, r) for r in writer.query(
             select(model.id, model.version).where(model.account_id == account.id))]
     if old_collector_id:

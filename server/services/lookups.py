@@ -3,9 +3,10 @@ answered inside a writing transaction (``changes.ChangeWriter``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
-from ..models import Account, User, Visit
+from ..models import Account, Attachment, User, Visit
 
 
 class StoreLookups:
@@ -27,3 +28,16 @@ class StoreLookups:
         # ``query`` writes what the transaction has pending first, so an
         # account created or renamed earlier in it is found too.
         return self._tx.query(select(Account.id).where(Account.ref == ref)).scalar()
+
+    def attachment_limits(self):
+        from ..attachments.settings import settings_of
+
+        return settings_of(current_app)
+
+    def visit_attachments(self, visit_id: str, except_id: str) -> tuple[int, int]:
+        # ``query`` writes what the transaction has pending first, so the
+        # attachments of this same push count too.
+        count, total = self._tx.query(
+            select(func.count(), func.coalesce(func.sum(Attachment.byte_size), 0))
+            .where(Attachment.visit_id == visit_id, Attachment.id != except_id)).one()
+        return int(count), int(total)

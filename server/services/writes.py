@@ -43,7 +43,7 @@ from .. import messages
 from ..entities import ENTITIES, EntitySpec, Proposal, checking, in_year_range, is_storable
 from ..entities.fields import MAX_YEAR, MIN_YEAR
 from ..extensions import db
-from ..models import Account, Conflict, Visit
+from ..models import Account, Conflict, Visit, utcnow
 from ..rules.config import RulesConfig
 from . import derived
 from .changes import Actor, ChangeWriter
@@ -283,11 +283,26 @@ def _resolve_account(tx: ChangeWriter, actor: Actor, entity: str, record,
         if "account_id" in values and values["account_id"] != record.account_id:
             raise Rejected({"account_id": [messages.SET_ON_CREATE]})
         return _account_of(tx, entity, record)
+    via = ENTITIES[entity].account_via
+    if via is not None and "account_id" not in values:
+        # An attachment's account is its visit's (entities/attachment.py).
+        return _account_via_parent(tx, actor, via, values.get(via))
     if "account_id" not in values:
         raise Rejected({"account_id": [messages.REQUIRED]})
     account = tx.get_for_update(Account, values["account_id"])
     if not visible(actor, account):
         raise Rejected({"account_id": [messages.NOT_IN_SCOPE]})
+    return account
+
+
+def _account_via_parent(tx: ChangeWriter, actor: Actor, via: str,
+                        parent_id: str | None) -> Account:
+    if parent_id is None:
+        raise Rejected({via: [messages.REQUIRED]})
+    account_id = tx.lookups.visit_account(parent_id)
+    account = tx.get(Account, account_id) if account_id is not None else None
+    if not visible(actor, account):
+        raise Rejected({via: [messages.NO_VISIBLE_VISIT]})
     return account
 
 
@@ -468,7 +483,26 @@ def _after_account(tx, account, _account, actor, changes, new, old_collector) ->
         derived.follow_reassignment(tx, account, old_collector, actor.derived())
 
 
+def _attachment_account(tx: ChangeWriter, attachment, account: Account) -> dict[str, Any]:
+    # The account is kept from the visit, so scope and feed need no join
+    # (entities/attachment.py). ``uploaded_at`` is the moment ``uploaded``
+    # is first set: setting it again is then no change at all, whichever
+    # of two racing requests gets there second.
+    derived_values = {"account_id": account.id} if attachment.account_id != account.id else {}
+    if attachment.uploaded and attachment.uploaded_at is None:
+        derived_values["uploaded_at"] = utcnow()
+    return derived_values
+
+
+def _after_attachment(tx, attachment, account, actor, changes, new, _old_collector) -> None:
+    from ..attachments.lifecycle import after_attachment_change
+
+    after_attachment_change(tx, attachment, changes)
+
+
 DERIVED: dict[str, Callable[[ChangeWriter, Any, Account], dict[str, Any]]] = {
     "visit": _visit_flags,
+    "attachment": _attachment_account,
 }
-FOLLOW_UPS = {"visit": _after_visit, "payment": _after_payment, "account": _after_account}
+FOLLOW_UPS = {"visit": _after_visit, "payment": _after_payment, "account": _after_account,
+              "attachment": _after_attachment}

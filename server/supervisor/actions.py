@@ -246,3 +246,28 @@ def make_geocoder(config):
         return None
     return lambda address: geocode_address(geocoder, address)
 
+
+
+# -- attachments --------------------------------------------------------------
+
+
+def redact_attachment(session, attachment_id: str, reason: str, supervisor_id: str,
+                      rules: RulesConfig):
+    """Redact with a reason: the write layer keeps the record and its
+    history and deletes the bytes once the change is committed
+    (``server/attachments/lifecycle.py``)."""
+    from ..models import Attachment
+
+    reason = (reason or "").strip()
+
+    def work(tx: ChangeWriter):
+        attachment = session.get(Attachment, attachment_id, populate_existing=True)
+        if attachment is None:
+            raise NotFound("No such attachment.")
+        if attachment.redacted_reason:
+            raise Refused("This attachment is redacted already.")
+        _apply(tx, Change("attachment", attachment.id, {"redacted_reason": reason},
+                          supervisor_actor(supervisor_id)))
+        return attachment
+
+    return transaction(work, rules=rules, session=session)

@@ -31,6 +31,11 @@ FIELD_LABELS = {
     # payment / promise
     "visit_id": "Visit", "amount": "Amount", "method": "Method", "collected_at": "Collected",
     "review_note": "Review note", "made_at": "Promised on",
+    # attachment
+    "kind": "Kind", "content_type": "File type", "byte_size": "Size (bytes)", "sha256": "SHA-256",
+    "taken_at": "Taken", "accuracy_m": "GPS accuracy (m)", "caption": "Caption",
+    "redacted_reason": "Reason for redaction", "created_by": "Taken by",
+    "uploaded": "Uploaded", "uploaded_at": "Received", "purged_at": "Content deleted",
 }
 
 # Which label table a field's codes belong to, per entity.
@@ -38,10 +43,11 @@ CODE_KINDS = {
     ("visit", "status"): "visit_status", ("account", "status"): "account_status",
     ("payment", "status"): "payment_status", ("promise", "status"): "promise_status",
     "result": "result", "met": "met", "delinquency_reason": "reason", "method": "method",
+    ("attachment", "kind"): "attachment_kind",
 }
 MONEY_FIELDS = ("principal", "amount_due", "promise_amount", "amount")
 TIME_FIELDS = ("scheduled_at", "arrived_at", "departed_at", "collected_at", "made_at",
-               "created_at", "updated_at")
+               "created_at", "updated_at", "taken_at", "uploaded_at", "purged_at")
 
 
 def field_label(name: str, lang: str | None = None) -> str:

@@ -70,3 +70,8 @@ class ImportConfirmForm(FlaskForm):
 class ClearLoginFailuresForm(FlaskForm):
     username = HiddenField(validators=[DataRequired(), Length(max=64)])
     address = HiddenField(validators=[Optional(), Length(max=64)])
+
+
+class RedactForm(FlaskForm):
+    # The rules (entities/attachment.py) decide what counts as a reason.
+    reason = TextAreaField(validators=[DataRequired(), Length(max=500)])

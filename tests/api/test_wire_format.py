@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import RECORD_MODELS, Account, Payment, Visit, new_id
+from server.models import RECORD_MODELS, Account, Attachment, Payment, Visit, new_id
 from server.services.computed import account_extras
 from server.services.demo import create_demo
 from server.services.records import to_wire, wire_serializer
@@ -48,6 +48,18 @@ def _add_edge_cases(session) -> None:
     session.add_all([full, empty])
     session.flush()
     session.add(payment)
+    session.flush()
+    # Attachments (none in the demo): every field set, and the fewest.
+    session.add_all([
+        Attachment(id=new_id(), account_id=account.id, visit_id=full.id, kind="photo",
+                   content_type="image/jpeg", byte_size=1, sha256="a" * 64, taken_at=now,
+                   lat=25.0, lon=121.0, accuracy_m=0.0, caption="c", redacted_reason="r",
+                   created_by=account.assigned_collector_id, uploaded=True, uploaded_at=now,
+                   purged_at=now, version=3, field_clocks={}, updated_at=now),
+        Attachment(id=new_id(), account_id=account.id, visit_id=full.id, kind="signature",
+                   content_type="image/png", byte_size=10 * 1024 * 1024, sha256="b" * 64,
+                   uploaded=False, version=1, field_clocks={}, updated_at=now),
+    ])
     session.flush()
 
 

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from bench import bad_network, common, first_sync, plot_batches, sync_throughput
+from bench import attachment_upload, bad_network, common, first_sync, plot_batches, sync_throughput
 
 pytestmark = pytest.mark.slow
 
@@ -104,3 +104,11 @@ def test_lighthouse_runs_the_first_screen_flow(tmp_path):
     assert [s["name"] for s in steps] == ["First visit: sign-in screen", "Signed in: Today (return visit)"]
     for step in steps:
         assert all(isinstance(v, float | int) for v in step["scores"].values()), step
+
+
+def test_attachment_upload(capsys):
+    figures = attachment_upload.main(["--rtt", "0.01", "--drop", "0.05", "--photos", "2",
+                                      "--photo-size", "300K", "--large", "1", "--chunks", "512K"])
+    assert [run["photos"] for run in figures["runs"]] == [2, 1]
+    assert all(run["requests_per_photo"] >= 2 for run in figures["runs"])
+    assert "req/photo" in capsys.readouterr().out

@@ -84,7 +84,8 @@ def server(tmp_path_factory, tile_stub):
     db_path = workdir / "fieldvisit.sqlite3"
     env = {**os.environ, "FIELDVISIT_DATABASE_URL": f"sqlite:///{db_path}",
            "FIELDVISIT_SECRET_KEY": "test", "FLASK_DEBUG": "0",
-           "FIELDVISIT_MAP_TILES_URL": tile_stub.url, "FIELDVISIT_MAP_ATTRIBUTION": "© Test tiles"}
+           "FIELDVISIT_MAP_TILES_URL": tile_stub.url, "FIELDVISIT_MAP_ATTRIBUTION": "© Test tiles",
+           "FIELDVISIT_ATTACHMENTS_URL": f"file://{workdir / 'attachments'}"}
     for command in (["init-db"], ["demo"]):
         subprocess.run(_flask() + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()
@@ -103,6 +104,7 @@ def server(tmp_path_factory, tile_stub):
                 pytest.fail(f"server did not start; see {workdir / 'server.log'}")
             time.sleep(0.2)
     found = Server(base_url, db_path)
+    found.attachments_path = workdir / "attachments"
     found.log_path = workdir / "server.log"
     yield found
     process.terminate()

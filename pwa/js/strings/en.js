@@ -243,6 +243,7 @@ export default {
   change: {
     new: 'New visit', check_in: 'Check-in', outcome: 'Visit record', cancel: 'Cancelled visit',
     edit: 'Visit change', payment: 'Money received', account: 'Account change',
+    attachment: 'Photo or signature',
   },
   storage: {
     title: 'Storage on this phone',
@@ -307,4 +308,40 @@ export default {
     fallback_no_config: 'The map is not set up on this phone yet (it comes with the next sync). The stops are below in route order.',
     fallback_no_positions: 'None of these addresses has a map position. The stops are below in route order.',
   },
+  // --- photos and signatures (issue 12: js/views/visit-photos.js, sync-uploads.js, uploads.js) ---
+  photos: {
+    title: 'Photos and signature',
+    explain: 'Proof of the visit: the shop front, a document the customer shows, the customer’s signature. They are kept on this phone and sent after the visit record.',
+    take: 'Take a photo',
+    pick: 'Choose a photo',
+    signature: 'Signature',
+    sign_again: 'Another signature',
+    sign_hint: 'Ask the customer to sign in the box with a finger.',
+    sign_here: 'Signature box',
+    clear: 'Clear',
+    save_signature: 'Keep the signature',
+    cancel: 'Cancel',
+    none: 'No photos or signature yet.',
+    preparing: 'Preparing the photo…',
+    kept: 'Photo kept on this phone ({size} KB). It is sent with the next sync.',
+    signature_kept: 'Signature kept on this phone. It is sent with the next sync.',
+    failed: 'The photo could not be kept: {message}',
+    state: {
+      waiting: 'Waiting to send',
+      uploading: 'Sending {percent} %',
+      sent: 'Sent',
+      refused: 'Refused by the server',
+      removed: 'Removed by the office',
+    },
+  },
+  uploads: {
+    waiting: 'Photos waiting',
+    waiting_value: { one: '{count} photo or signature, {size}', other: '{count} photos or signatures, {size}' },
+    none_waiting: 'None: every photo has reached the server.',
+    storage: 'Space used by the app',
+    storage_value: '{used} used, about {free} free',
+    storage_unknown: 'This browser does not say.',
+    refused: { one: '{count} photo was refused by the server; see the visit.', other: '{count} photos were refused by the server; see their visits.' },
+  },
+  bytes: { kb: '{n} KB', mb: '{n} MB', gb: '{n} GB' },
 };

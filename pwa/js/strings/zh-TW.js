@@ -238,6 +238,7 @@ export default {
   change: {
     new: '新增外訪', check_in: '報到', outcome: '外訪紀錄', cancel: '取消外訪',
     edit: '修改外訪', payment: '收款', account: '修改帳戶',
+    attachment: '照片或簽名',
   },
   storage: {
     title: '手機儲存空間',
@@ -302,4 +303,40 @@ export default {
     fallback_no_config: '這支手機尚未設定地圖（下次同步後就會有）。下方依路線順序列出各站。',
     fallback_no_positions: '這些地址都沒有地圖座標。下方依路線順序列出各站。',
   },
+  // --- photos and signatures (issue 12: js/views/visit-photos.js, sync-uploads.js, uploads.js) ---
+  photos: {
+    title: '照片與簽名',
+    explain: '外訪的證明：店面、客戶出示的文件、客戶的簽名。先保存在這支手機上，外訪紀錄送出後再傳送。',
+    take: '拍照',
+    pick: '選擇照片',
+    signature: '簽名',
+    sign_again: '再簽一次',
+    sign_hint: '請客戶用手指在框內簽名。',
+    sign_here: '簽名框',
+    clear: '清除',
+    save_signature: '保存簽名',
+    cancel: '取消',
+    none: '還沒有照片或簽名。',
+    preparing: '正在處理照片…',
+    kept: '照片已保存在這支手機上（{size} KB），下次同步時傳送。',
+    signature_kept: '簽名已保存在這支手機上，下次同步時傳送。',
+    failed: '無法保存照片：{message}',
+    state: {
+      waiting: '等待傳送',
+      uploading: '傳送中 {percent}%',
+      sent: '已傳送',
+      refused: '伺服器拒收',
+      removed: '已被辦公室移除',
+    },
+  },
+  uploads: {
+    waiting: '等待傳送的照片',
+    waiting_value: '{count} 張照片或簽名，共 {size}',
+    none_waiting: '沒有：所有照片都已送達伺服器。',
+    storage: '應用程式使用的空間',
+    storage_value: '已用 {used}，約剩 {free}',
+    storage_unknown: '此瀏覽器未提供。',
+    refused: '{count} 張照片被伺服器拒收；請查看該筆外訪。',
+  },
+  bytes: { kb: '{n} KB', mb: '{n} MB', gb: '{n} GB' },
 };

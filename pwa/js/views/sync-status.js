@@ -11,6 +11,7 @@ import { logout } from '../session.js';
 import { parseInstant } from '../time.js';
 import { APP_VERSION } from '../version.js';
 import { problemCard, describeEntry } from './problems.js';
+import { uploadsPart } from './sync-uploads.js';
 
 export async function syncStatusView(ctx) {
   const { snapshot, session } = ctx;
@@ -60,6 +61,7 @@ export async function syncStatusView(ctx) {
 
     h('h2', null, t('storage.title')),
     storagePart(persist, ctx),
+    await uploadsPart(), // photos' bytes waiting, storage estimate (sync-uploads.js)
     installPart(),
 
     h('h2', null, t('settings.title')),

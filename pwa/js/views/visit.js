@@ -21,6 +21,7 @@ import { problemCard } from './problems.js';
 import { appointmentFields, newVisitChange, rescheduleControl, suggestedTime } from './appointment.js';
 import { timingLine } from './today.js';
 import { visitsOnDay, buildDayPlan } from '../day-plan.js';
+import { visitPhotos } from './visit-photos.js';
 
 export const MET = ['original_contact', 'other_person', 'nobody'];
 export const METHODS = ['cash', 'transfer', 'cheque', 'other'];
@@ -56,7 +57,9 @@ export async function visitView(ctx) {
       statusBadge(visit.status), ' ',
       syncBadge(snapshot.states.get(visit.id))),
     problems.map((p) => problemCard(p)),
-    body);
+    body,
+    // Photos and signature (js/views/visit-photos.js), once the collector is there.
+    visit.arrived_at && visit.status !== 'cancelled' ? await visitPhotos(ctx, visit, account) : null);
 }
 
 // ---- before: brief and check in ------------------------------------------
