@@ -8,6 +8,7 @@ conflicts. Nothing here touches storage: the caller applies the outcome.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,13 +48,18 @@ class FieldDecision:
 class MergeOutcome:
     decisions: list[FieldDecision] = field(default_factory=list)
 
-    @property
+    # Read once the decisions are all made (``decide_fields`` returns).
+    @functools.cached_property
     def taken(self) -> dict[str, FieldDecision]:
         return {d.field: d for d in self.decisions if d.take}
 
-    @property
+    @functools.cached_property
     def conflicts(self) -> list[FieldDecision]:
         return [d for d in self.decisions if d.concurrent and d.rule is not None]
+
+    @functools.cached_property
+    def concurrent(self) -> frozenset[str]:
+        return frozenset(d.field for d in self.decisions if d.concurrent)
 
 
 def merge_status(outcome: MergeOutcome, clocks: Mapping[str, FieldClock], *,

@@ -113,7 +113,8 @@ def sync_promise(tx: ChangeWriter, visit: Visit, account: Account, actor: Actor,
     promise to pay owns one promise; a result changed to something else
     cancels it (never deletes it). ``changed``: the fields the visit's
     change wrote, when known (a visit that makes no promise and whose
-    result stayed has nothing to settle)."""
+    result stayed has nothing to settle). ``actor`` wrote the visit; the
+    promise is written as what follows from it."""
     makes_promise = (
         visit.result == "promise_to_pay"
         and visit.promise_amount
@@ -121,6 +122,7 @@ def sync_promise(tx: ChangeWriter, visit: Visit, account: Account, actor: Actor,
     )
     if not makes_promise and changed is not None and "result" not in changed:
         return
+    actor = actor.derived()
     promise_id = promise_id_for(visit.id)
     promise = tx.get(Promise, promise_id)
     if makes_promise:

@@ -350,7 +350,7 @@ def _plan(tx: ChangeWriter, change: Change) -> _Plan:
     proposal = Proposal(
         entity=change.entity, record_id=change.id, role=actor.role, user_id=actor.user_id,
         new=new, sent=values, before=before, after=after, changes=changes,
-        concurrent=frozenset(d.field for d in outcome.decisions if d.concurrent),
+        concurrent=outcome.concurrent,
         account_timezone=timezone, lookups=tx.lookups,
     )
     errors = spec.check(proposal)
@@ -466,7 +466,7 @@ def _visit_flags(tx: ChangeWriter, visit: Visit, account: Account) -> dict[str, 
 def _after_visit(tx, visit, account, actor, changes, new, _old_collector) -> None:
     if tx.attempts is not None:
         tx.attempts.update(visit)
-    derived.sync_promise(tx, visit, account, actor.derived(), changed=changes)
+    derived.sync_promise(tx, visit, account, actor, changed=changes)
     if visit.status == "done" and {"status", "arrived_at", "result", "redirected_to"} & changes.keys():
         # attempts_recent, alerts and escalation of the account follow
         # from its visits: send it again (same version) to re-rank it.
