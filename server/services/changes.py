@@ -15,6 +15,7 @@ opens a ``ChangeWriter`` first. Its first statement locks the single
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,6 +25,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..extensions import db
 from ..models import FeedEntry, FeedState, HistoryEntry, utcnow
+from .audit_marks import audit_key, note_keyed_start
 from .lookups import StoreLookups
 
 GENESIS_HASH = "0" * 64
@@ -56,9 +58,21 @@ def ensure_feed_state(session=None) -> None:
         session.commit()
 
 
-def history_hash(prev_hash: str, row: dict[str, Any]) -> str:
+# ``history_hash``'s default: the key of the running application.
+CONFIGURED_KEY: Any = object()
+
+
+def history_hash(prev_hash: str, row: dict[str, Any], key: bytes | None = CONFIGURED_KEY) -> str:
+    """The hash of a history row: HMAC-SHA256 with the audit key over the
+    hash of the row before it and the row's content; plain SHA-256 of the
+    same when no key is set (and for the rows written before one was)."""
     canonical = json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256((prev_hash + "\n" + canonical).encode()).hexdigest()
+    message = (prev_hash + "\n" + canonical).encode()
+    if key is CONFIGURED_KEY:
+        key = audit_key()
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
 def history_payload(entry: HistoryEntry) -> dict[str, Any]:
@@ -216,6 +230,9 @@ class ChangeWriter:
         if not self.locked:
             raise RuntimeError("a checking transaction writes nothing")
         if self._history:
+            # Audit: the first rows ever hashed with the audit key leave a
+            # keyed mark of where the keyed chain starts (audit_marks.py).
+            note_keyed_start(self.session, self._history[0]["prev_hash"])
             # In append order: ids ascend along the hash chain.
             self.session.execute(insert(HistoryEntry.__table__), self._history)
             self._history = []
