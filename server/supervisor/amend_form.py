@@ -12,8 +12,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.numbers import get_currency_precision
+from babel.numbers import get_currency_precision, get_currency_symbol
 
+from .. import labels
 from ..entities import DELINQUENCY_REASONS, MET_VALUES, VISIT_RESULTS
 
 # name, kind. The evidence of the check-in (position, accuracy) is not
@@ -51,6 +52,13 @@ def _zone(account) -> ZoneInfo:
         return ZoneInfo(account.timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def currency_symbol(account, lang: str) -> str:
+    """How the form names the currency amounts are typed in: NT$, not TWD."""
+    code = (account.currency or "TWD").upper()
+    symbol = labels.catalog()["currencies"].get(code, {}).get("symbol")
+    return symbol or get_currency_symbol(code, locale="zh_Hant_TW" if lang == "zh-Hant" else "en")
 
 
 def _precision(account) -> int:

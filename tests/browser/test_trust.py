@@ -47,6 +47,10 @@ def supervisor_page(browser, server):
     context = browser.new_context(base_url=server.base_url, viewport={"width": 1280, "height": 900},
                                   locale="en-US", timezone_id="Asia/Taipei")
     page = context.new_page()
+    # A Content-Security-Policy violation or a script error would show here.
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
     page.goto("/supervisor/login")
     page.fill("input[name=username]", "supervisor")
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -247,10 +251,11 @@ def test_a_finished_visit_corrected_offline_with_a_reason_and_the_trail_the_supe
         wait_synced(page)
         open_visit(page, visit_id)
         status = page.locator("[data-testid=visit] [data-payment-status=rejected]")
-        assert "Rejected by the office: No receipt was handed in" in status.inner_text()
+        assert status.inner_text() == "Rejected by the office The office’s reason: No receipt was handed in"
         page.goto(f"/#/account/{day.accounts['DAY-03']}")
-        assert "Rejected by the office: No receipt was handed in" in \
-            page.locator(f"[data-payment-id='{payment_id}']").inner_text()
+        listed = page.locator(f"[data-payment-id='{payment_id}']")
+        assert "Rejected by the office The office’s reason: No receipt was handed in" in listed.inner_text()
+        listed.scroll_into_view_if_needed()
         shot(page, screenshots, "trust-07-account-payment-rejected")
 
         # Offline, she corrects the record: no reason, no correction.
@@ -293,6 +298,13 @@ def test_a_finished_visit_corrected_offline_with_a_reason_and_the_trail_the_supe
         assert "Paid in part" in office_trail and "Promised to pay" in office_trail
         assert "NT$3,000" in office_trail
         sup.locator("#amend").screenshot(path=str(screenshots / "trust-11-amend-trail-supervisor.png"))
+        sup.click("#amend summary")
+        form = sup.locator("[data-testid=amend-form]")
+        assert form.locator("select[name=result]").input_value() == "promise_to_pay"
+        assert form.locator("input[name=promise_amount]").input_value() == "3000"
+        assert form.locator("[name=status]").count() == 0
+        sup.locator("#amend").screenshot(path=str(screenshots / "trust-12-amend-form-supervisor.png"))
+        assert sup.problems == []
     finally:
         context.close()
         if sup_context:
@@ -312,7 +324,7 @@ def test_a_far_check_in_asks_first_and_a_redone_check_in_keeps_the_earlier(chrom
         question = page.locator("[data-testid=far-checkin]")
         question.wait_for()
         assert "You are 6 km from the address on file — check in anyway?" in question.inner_text()
-        shot(page, screenshots, "trust-12-far-checkin-en")
+        shot(page, screenshots, "trust-13-far-checkin-en")
         page.click("[data-testid=checkin-not-now]")
         assert "Not checked in." in page.locator("[data-testid=visit]").inner_text()
         assert not [e for e in outbox(page) if e["record_id"] == visit_id]
@@ -323,7 +335,7 @@ def test_a_far_check_in_asks_first_and_a_redone_check_in_keeps_the_earlier(chrom
         page.click("[data-testid=check-in]")
         question.wait_for()
         assert "你距離登記地址 6 公里，仍要報到嗎？" in question.inner_text()
-        shot(page, screenshots, "trust-13-far-checkin-zh")
+        shot(page, screenshots, "trust-14-far-checkin-zh")
         page.click("[data-testid=checkin-anyway]")
         page.wait_for_selector("form.outcome")
         page.goto("/#/sync")
@@ -346,7 +358,7 @@ def test_a_far_check_in_asks_first_and_a_redone_check_in_keeps_the_earlier(chrom
         wait_synced(page)
         facts = page.locator(".checkin-facts").inner_text()
         assert "±9 m" in facts and "fix" in facts
-        shot(page, screenshots, "trust-14-checkin-redone")
+        shot(page, screenshots, "trust-15-checkin-redone")
         flags = server.query("SELECT flags FROM visits WHERE id = ?", (visit_id,))[0][0]
         assert "far_from_site" not in flags
 

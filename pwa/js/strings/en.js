@@ -329,8 +329,8 @@ export default {
     recorded: 'Waiting for the office to confirm',
     deposited: 'Deposited; waiting for the office to confirm',
     confirmed: 'Confirmed by the office',
-    rejected: 'Rejected by the office: {note}',
-    rejected_no_note: 'Rejected by the office',
+    rejected: 'The office’s reason: {note}',
+    rejected_no_note: 'The office gave no reason.',
     note: 'Office note: {note}',
   },
   amend: {

@@ -324,8 +324,8 @@ export default {
     recorded: '等待辦公室確認',
     deposited: '已存入，等待辦公室確認',
     confirmed: '辦公室已確認',
-    rejected: '辦公室退回：{note}',
-    rejected_no_note: '辦公室退回',
+    rejected: '辦公室說明的原因：{note}',
+    rejected_no_note: '辦公室未說明原因。',
     note: '辦公室備註：{note}',
   },
   amend: {

@@ -23,10 +23,10 @@ from ...models import Account, Visit
 from ...rules.flags import VISIT_FLAGS
 from .. import formatting, supervisor
 from ..actions import Refused, amend_visit
-from ..amend_form import form_fields, read_changes
+from ..amend_form import currency_symbol, form_fields, read_changes
 from ..display import field_label
 from ..forms import AmendVisitForm
-from ..i18n import translate
+from ..i18n import current_language, translate
 from ..queries.accounts import collectors
 from ..queries.records import visit_detail as load_visit_detail
 from ..queries.visits import SORTS, VisitFilter, visit_page, visits_csv
@@ -64,7 +64,8 @@ def visit_detail(visit_id: str):
     return render_template("supervisor/visit.html", v=detail.visit, d=detail,
                            account_zone=detail.account.timezone,
                            amend_form=AmendVisitForm(version=str(detail.visit.version)),
-                           amend_fields=form_fields(detail.visit, detail.account))
+                           amend_fields=form_fields(detail.visit, detail.account),
+                           amend_currency=currency_symbol(detail.account, current_language()))
 
 
 @supervisor.post("/visits/<id:visit_id>/amend")
