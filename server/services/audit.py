@@ -171,7 +171,7 @@ def _verify_chain(session, key, checkpoints, result: AuditResult, batch: int) ->
                 raise _Broken("the row before it was changed or removed", row.id)
             if not keyed and mark is not None and prev == mark.keyed_after:
                 keyed = True
-            _check_row_hash(row, prev, key, keyed, mark)
+            _check_row_hash(row, prev, key, keyed)
             if keyed:
                 result.keyed += 1
                 result.keyed_from = result.keyed_from or row.id
@@ -212,7 +212,7 @@ def _verify_chain(session, key, checkpoints, result: AuditResult, batch: int) ->
             "write the database can recompute")
 
 
-def _check_row_hash(row: HistoryEntry, prev: str, key: bytes | None, keyed: bool, mark) -> None:
+def _check_row_hash(row: HistoryEntry, prev: str, key: bytes | None, keyed: bool) -> None:
     payload = history_payload(row)
     plain = history_hash(prev, payload, key=None)
     if keyed:
