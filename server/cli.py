@@ -13,7 +13,8 @@ from sqlalchemy import inspect, select
 
 from .extensions import db
 from .models import ROLES, User, new_id
-from .services.audit import verify_history
+from .services.audit import CheckpointError, make_checkpoint, read_checkpoints, verify_history
+from .services.audit_marks import audit_key
 from .services.auth import hash_password
 from .services.changes import ensure_feed_state
 from .services.demo import DEMO_PASSWORD, DEMO_USERS, create_demo, is_empty
@@ -103,25 +104,86 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"  {username:<11} {role:<10} {name}")
             click.echo("collector app: http://127.0.0.1:5000/   supervisor: http://127.0.0.1:5000/supervisor/")
 
-    audit = AppGroup("audit", help="Integrity checks.")
+    audit = AppGroup("audit", help="Integrity checks of the history (see README, Audit).")
     app.cli.add_command(audit)
 
     @audit.command("verify")
-    def audit_verify_command():
-        """Check the history hash chain; say where it breaks."""
-        result = verify_history(db.session)
-        if result.ok:
-            click.echo(f"history intact: {result.checked} rows verified")
-            return
-        where = f"at history row {result.broken_at}" if result.broken_at else "at its end"
-        click.echo(f"history BROKEN {where}: {result.problem} "
-                   f"({result.checked} rows verified before it)", err=True)
-        sys.exit(1)
+    @click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+                  help="A file of checkpoints (flask audit checkpoint) kept outside the database.")
+    def audit_verify_command(checkpoint_file):
+        """Check the history chain, the checkpoints and every record against
+        its history; name the first row or record that is wrong."""
+        key = audit_key()
+        checkpoints = _checkpoints(checkpoint_file, key) if checkpoint_file else []
+        result = verify_history(db.session, key, checkpoints)
+        _report(result)
+        if not result.ok:
+            sys.exit(1)
+
+    @audit.command("checkpoint")
+    @click.option("--append", "append_to", type=click.Path(dir_okay=False),
+                  help="Also append the checkpoint to FILE (created if missing).")
+    def audit_checkpoint_command(append_to):
+        """Print a checkpoint of the history's head, signed with the audit key,
+        after checking the chain (and the checkpoints already in FILE)."""
+        key = audit_key()
+        if key is None:
+            raise click.ClickException(
+                "FIELDVISIT_AUDIT_KEY is not set: a checkpoint signed with no key proves nothing")
+        earlier = _checkpoints(append_to, key) if append_to and os.path.exists(append_to) else []
+        result = verify_history(db.session, key, earlier, records=False)
+        if not result.ok:
+            _report(result)
+            click.echo("no checkpoint taken: the history does not verify", err=True)
+            sys.exit(1)
+        line = make_checkpoint(db.session, key).to_line()
+        click.echo(line)
+        if append_to:
+            with open(append_to, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
 
     from .cli_rules import register_rules_cli
     register_rules_cli(app)
     from .cli_attachments import register_attachments_cli
     register_attachments_cli(app)
+
+
+def _checkpoints(path: str, key: bytes | None) -> list:
+    if key is None:
+        raise click.ClickException(
+            "checkpoints are signed with FIELDVISIT_AUDIT_KEY: set it to check them")
+    with open(path, encoding="utf-8") as handle:
+        try:
+            return read_checkpoints(handle, key)
+        except CheckpointError as exc:
+            click.echo(f"checkpoints BROKEN: {exc}", err=True)
+            sys.exit(1)
+
+
+def _report(result) -> None:
+    """What ``flask audit`` found, in an operator's words."""
+    if result.problem is not None:
+        if result.record is not None:
+            entity, record_id = result.record
+            click.echo(f"records BROKEN at {entity} {record_id}: {result.problem} "
+                       f"({result.records} records verified before it)", err=True)
+        else:
+            where = f"at history row {result.broken_at}" if result.broken_at else "at its end"
+            click.echo(f"history BROKEN {where}: {result.problem} "
+                       f"({result.checked} rows verified before it)", err=True)
+        return
+    keyed = (f", {result.keyed} keyed with the audit key from row {result.keyed_from} on"
+             if result.keyed else "")
+    click.echo(f"history intact: {result.checked} rows verified{keyed}")
+    click.echo(f"records intact: {result.records} records are what their history replays to")
+    if result.newest_checkpoint is not None:
+        newest = result.newest_checkpoint
+        click.echo(f"checkpoints agree: {result.checkpoints} (the newest, of {newest.at}, "
+                   f"saw row {newest.position})")
+    for note in result.notes:
+        click.echo(f"note: {note}")
 
 
 def _geocoder():

@@ -84,7 +84,21 @@ def from_environment(instance_path: str) -> dict:
         "MAP_MAX_ZOOM": _int("FIELDVISIT_MAP_MAX_ZOOM", DEFAULT_MAX_ZOOM),
         # Photos and signatures: store and limits (server/attachments/settings.py).
         **attachment_settings(),
+        # The history chain's HMAC key (server/services/audit_marks.py). Kept
+        # outside the database on purpose: never written to instance/ beside it.
+        "AUDIT_KEY": os.environ.get("FIELDVISIT_AUDIT_KEY") or None,
     }
+
+
+AUDIT_KEY_MIN_LENGTH = 16
+
+
+def validate_audit_key(key) -> None:
+    """A short key can be guessed, and a guessed key forges the whole chain."""
+    if key and len(key) < AUDIT_KEY_MIN_LENGTH:
+        raise RuntimeError(f"FIELDVISIT_AUDIT_KEY must have at least {AUDIT_KEY_MIN_LENGTH} "
+                           "characters (e.g. the output of `python -c 'import secrets; "
+                           "print(secrets.token_hex(32))'`)")
 
 
 def _instance_secret(instance_path: str) -> str:

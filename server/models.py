@@ -178,6 +178,8 @@ class Visit(SyncedRecord, db.Model):
     checkin_lat: Mapped[float | None] = mapped_column(Float)
     checkin_lon: Mapped[float | None] = mapped_column(Float)
     checkin_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # How old the position fix was when the collector checked in, in seconds.
+    checkin_fix_age_s: Mapped[int | None] = mapped_column(Integer)
     met: Mapped[str | None] = mapped_column(String(32))
     met_name: Mapped[str | None] = mapped_column(String(200))
     redirected_to: Mapped[str | None] = mapped_column(String(200))
@@ -305,6 +307,20 @@ class HistoryEntry(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditMark(db.Model):
+    """Where the keyed part of the history chain starts: the hash of the row
+    the first keyed row follows (the genesis hash when every row is keyed),
+    with an HMAC of it under the audit key, so that it cannot be moved by
+    whoever does not hold the key (``server/services/audit_marks.py``)."""
+
+    __tablename__ = "audit_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    keyed_after: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Conflict(db.Model):

@@ -119,12 +119,20 @@ export function acknowledge(clientId, seq) {
   });
 }
 
+/** Whether the office has decided every conflict an entry reported (conflict-outcomes.js). */
+export function isDecided(entry) {
+  const conflicts = entry.result?.conflicts || [];
+  return conflicts.length > 0 && conflicts.every((c) => entry.resolutions?.[c.id]);
+}
+
 /** Per-record sync state for badges: problem states win over waiting, waiting over sent. */
 export function recordStates(entries) {
-  const rank = { sent: 1, pending: 2, conflict: 3, rejected: 4 };
+  const rank = { sent: 1, pending: 2, decided: 3, conflict: 3, rejected: 4 };
   const states = new Map();
   for (const e of entries) {
-    const state = (e.state === 'conflict' || e.state === 'rejected') && e.seen ? 'sent' : e.state;
+    let state = (e.state === 'conflict' || e.state === 'rejected') && e.seen ? 'sent' : e.state;
+    // The office has decided every conflict of it (conflict-outcomes.js): no longer open.
+    if (state === 'conflict' && isDecided(e)) state = 'decided';
     const key = e.record_id;
     const prev = states.get(key);
     if (!prev || rank[state] > rank[prev.state]) states.set(key, { state, entry: e });

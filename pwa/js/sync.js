@@ -10,6 +10,7 @@ import { transact, req, RECORD_STORES, getValue, setValue, outboxRange } from '.
 import { apiFetch, ApiError } from './api.js';
 import { currentSession, markTokenRejected } from './session.js';
 import { rebuildRecord } from './outbox.js';
+import { noteConflictOutcomes } from './conflict-outcomes.js';
 import * as hlc from './hlc.js';
 import { isoLocal, dateInZone } from './time.js';
 import { emit, on } from './events.js';
@@ -241,6 +242,8 @@ function applyPullPage(session, page) {
       }
       await req(store.put({ ...change.data, id: change.id, version: change.version, _server: change.data }));
       if (pending.length) await rebuildRecord(s, change.entity, change.id, clientId);
+      // The office decided a conflict this phone was told of (conflict-outcomes.js).
+      await noteConflictOutcomes(s, change, clientId);
       changed = true;
     }
     await req(s.meta.put({ key: 'cursor', value: page.cursor ?? null }));

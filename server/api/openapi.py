@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ..entities import ENTITIES
+from ..services import amendments, conflict_sides
 
 UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
 HLC = {"type": "string", "pattern": "^[0-9]{13}:[0-9a-f]{4}:[A-Za-z0-9-]{1,64}$"}
@@ -49,6 +50,9 @@ ACCOUNT_COMPUTED = {
                "description": "Choice: account-level alerts, e.g. `redirect_loop` after two redirects in a row."},
     "escalation": _nullable({"type": "object", "description": "Choice: a suggestion `{suggest: agency|legal, reasons}` for the supervisor."}),
 }
+# Whose value a conflict kept or set aside, seen from the pushing device
+# (server/services/conflict_sides.py).
+PUSH_SIDES = ("this_device", "my_other_device", "office", "other_collector")
 COMMON = {"id": UUID, "version": {"type": "integer"}, "updated_at": _nullable(TIME)}
 
 
@@ -80,6 +84,10 @@ def entity_components() -> dict[str, dict]:
                 properties[field] = {**kept[field], "readOnly": True}
         if name == "account":
             properties.update({k: {**v, "readOnly": True} for k, v in ACCOUNT_COMPUTED.items()})
+        if not entity.derived_only:
+            properties["conflicts"] = conflict_sides.wire_fields()
+        if name == "visit":
+            properties["amendments"] = amendments.WIRE_FIELDS
         description = ("Derived by the server from visits; read-only for every client."
                        if entity.derived_only else
                        "Who may write each field is in PROTOCOL.md (docs/protocol.md); a field "
@@ -251,6 +259,30 @@ def openapi_document(body_limit: int) -> dict:
                 "head) sent too slowly for the server's read limits is 408; a chunked body "
                 "over the size limit is 413, like one with Content-Length.\n"
                 "* Every answer under /api carries `Cache-Control: no-store`.\n"
+                "* Choice: a `conflict` result's `conflicts` each carry the conflict's `id` and "
+                "`kept_by`/`lost_by`: whose value was kept and whose was set aside, seen from the "
+                "pushing device — `this_device`, `my_other_device` (another device of the same "
+                "user), `office` (a supervisor, or the server's own writers) or "
+                "`other_collector`. A phone words its notice from these, never calling the "
+                "value that lost \"yours\" when another device wrote it.\n"
+                "* Choice: a pulled account, visit or payment carries `conflicts`, every "
+                "conflict of the record with its `id`, both values and whose they are "
+                "(relative to the user who pulls: `me`, `office`, `other_collector`, with "
+                "`kept_device`/`lost_device` naming the user's own device) and `resolution`. "
+                "This is how a phone learns the outcome of a conflict it was told of in a push "
+                "result: a supervisor's resolution is a new version of the record, so the record "
+                "comes back in the feed, its conflict (matched by `id`) now with `resolution` "
+                "`kept` (the value that won stays) or `restored` (the value that lost was "
+                "brought back) and `resolved_at`. A record whose conflict was stored is sent "
+                "again even when the pushed value lost and nothing else changed.\n"
+                "* Choice: a done visit that was corrected carries `amendments`, its amendment "
+                "trail read from the history (old and new value of each field, who, when, "
+                "why); a value written again unchanged is no amendment.\n"
+                "* Choice: `visit.checkin_fix_age_s` (C and S, 0 to 86400, an outcome field) is "
+                "the age in seconds of the position fix when the collector checked in, beside "
+                "`checkin_accuracy_m`; the phone asks before it records a check-in farther than "
+                "`rules.geofence_m` from the account, and may replace a check-in's position "
+                "until the visit is done (the earlier one stays in the history).\n"
                 + ATTACHMENT_CHOICES
             ),
         },
@@ -308,9 +340,11 @@ def openapi_document(body_limit: int) -> dict:
                         "items": {"$ref": "#/components/schemas/Mutation"},
                         "description": "Consecutive ascending seqs, otherwise 400."}},
                 },
-                "Conflict": {"type": "object", "required": ["field", "kept", "lost", "rule"],
-                             "properties": {"field": {"type": "string"}, "kept": {}, "lost": {},
-                                            "rule": _enum(("domain_precedence", "last_writer_wins_hlc"))}},
+                "Conflict": {"type": "object",
+                             "required": ["id", "field", "kept", "lost", "rule", "kept_by", "lost_by"],
+                             "properties": {"id": UUID, "field": {"type": "string"}, "kept": {}, "lost": {},
+                                            "rule": _enum(("domain_precedence", "last_writer_wins_hlc")),
+                                            "kept_by": _enum(PUSH_SIDES), "lost_by": _enum(PUSH_SIDES)}},
                 "PushResult": {
                     "type": "object", "required": ["seq", "entity", "id", "status"],
                     "properties": {

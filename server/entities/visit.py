@@ -46,6 +46,11 @@ class VisitSchema(Schema):
     checkin_lat = coordinate(LAT)
     checkin_lon = coordinate(LON)
     checkin_accuracy_m = coordinate(validate.Range(min=0, max=10**6))
+    # Seconds between the position fix and the check-in: an old fix may be
+    # from somewhere else (a day at most; older is no check-in evidence).
+    checkin_fix_age_s = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=24 * 3600)
+    )
     met = enum(MET_VALUES, allow_none=True)
     met_name = text(200)
     redirected_to = text(200)
@@ -71,6 +76,7 @@ class VisitKept(Schema):
 PLAN_FIELDS = ("account_id", "collector_id", "scheduled_at", "status", "plan_notes")
 OUTCOME_FIELDS = (
     "arrived_at", "departed_at", "checkin_lat", "checkin_lon", "checkin_accuracy_m",
+    "checkin_fix_age_s",
     "met", "met_name", "redirected_to", "other_guests_present", "waited_minutes",
     "delinquency_reason", "result", "promise_amount", "promise_date", "notes",
     "conduct_confirmed", "amendment_reason",

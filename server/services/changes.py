@@ -16,6 +16,7 @@ opens.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import FeedEntry, FeedState, HistoryEntry, utcnow
+from .audit_marks import audit_key, note_keyed_start
 from .lookups import StoreLookups
 from .rows import from_database, write_rows
 
@@ -64,9 +66,21 @@ def ensure_feed_state(session=None) -> None:
         session.commit()
 
 
-def history_hash(prev_hash: str, row: dict[str, Any]) -> str:
+# ``history_hash``'s default: the key of the running application.
+CONFIGURED_KEY: Any = object()
+
+
+def history_hash(prev_hash: str, row: dict[str, Any], key: bytes | None = CONFIGURED_KEY) -> str:
+    """The hash of a history row: HMAC-SHA256 with the audit key over the
+    hash of the row before it and the row's content; plain SHA-256 of the
+    same when no key is set (and for the rows written before one was)."""
     canonical = json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256((prev_hash + "\n" + canonical).encode()).hexdigest()
+    message = (prev_hash + "\n" + canonical).encode()
+    if key is CONFIGURED_KEY:
+        key = audit_key()
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
 def history_payload(entry: HistoryEntry) -> dict[str, Any]:
@@ -292,10 +306,14 @@ class ChangeWriter:
             self._lock_feed_state()
         if self._history:
             prev = self.last_hash
+            # Audit: the first rows ever hashed with the audit key leave a
+            # keyed mark of where the keyed chain starts (audit_marks.py).
+            note_keyed_start(self.session, prev)
+            key = audit_key()
             for row in self._history:
                 at = row["at"]
                 row["at"] = _instant(at)
-                row["hash"] = history_hash(prev, row)
+                row["hash"] = history_hash(prev, row, key)
                 row["at"] = at
                 row["prev_hash"] = prev
                 prev = row["hash"]

@@ -18,6 +18,7 @@ from ..models import Account, FeedEntry, FeedState, User, utcnow
 from ..rules.config import RulesConfig
 from .clock import server_clock
 from .computed import account_extras
+from .evidence import add_record_evidence
 from .records import wire_serializer
 
 CURSOR_VERSION = 1
@@ -104,6 +105,8 @@ def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec
     now = utcnow()
     accounts = [r for (entity, _), r in records.items() if entity == "account"]
     extras = account_extras(session, accounts, now, rules)
+    # The records' conflicts and amendment trails (services/evidence.py).
+    add_record_evidence(session, user, records, extras)
 
     changes = []
     for _position, entity, record_id, version, audience in rows:

@@ -26,6 +26,7 @@ from ..errors import ApiError
 from ..models import Account, Client, Promise, RejectedMutation, User, utcnow
 from .changes import Actor, ChangeWriter
 from .clock import server_clock
+from .conflict_sides import for_pusher
 from .derived import AttemptIndex, promise_id_for
 from .records import model_for
 from .writes import Change, Rejected, apply_change, republish, visible
@@ -184,5 +185,10 @@ def _apply_one(tx: ChangeWriter, user: User, client_id: str, mutation: Mutation,
             republish(tx, mutation.entity, record)
         return _result(mutation, "rejected", record.version if record is not None else None,
                        errors=errors)
-    extra = {"conflicts": outcome.conflicts} if outcome.conflicts else {}
+    extra = {}
+    if outcome.conflicts:
+        # Whose value was kept, seen from this device; and the record sent
+        # again, so a pull shows the conflict on it (services/conflict_sides.py).
+        extra["conflicts"] = for_pusher(tx.session, user.id, client_id, outcome.conflicts)
+        republish(tx, mutation.entity, outcome.record)
     return _result(mutation, outcome.status, outcome.version, **extra)

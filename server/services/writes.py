@@ -43,7 +43,7 @@ from .. import messages
 from ..entities import ENTITIES, EntitySpec, Proposal, checking, in_year_range, is_storable
 from ..entities.fields import MAX_YEAR, MIN_YEAR
 from ..extensions import db
-from ..models import Account, Conflict, Visit, utcnow
+from ..models import Account, Conflict, Visit, new_id, utcnow
 from ..rules.config import RulesConfig
 from . import derived
 from .changes import Actor, ChangeWriter
@@ -435,7 +435,8 @@ def _store_conflicts(tx: ChangeWriter, entity: str, record, plan: _Plan,
         incoming_won = decision.take
         kept = to_json_value(entity, decision.field, decision.kept)
         lost = to_json_value(entity, decision.field, decision.lost)
-        tx.session.add(Conflict(
+        conflict = Conflict(
+            id=new_id(),
             entity=entity, record_id=record.id, account_id=account_id_of(entity, record),
             field=decision.field, kept_value=kept, lost_value=lost,
             kept_client_id=actor.client_id if incoming_won else other.client_id,
@@ -444,8 +445,13 @@ def _store_conflicts(tx: ChangeWriter, entity: str, record, plan: _Plan,
             lost_hlc=other.hlc if incoming_won else actor.hlc,
             lost_user_id=None if incoming_won else actor.user_id,
             rule=decision.rule,
-        ))
-        results.append({"field": decision.field, "kept": kept, "lost": lost, "rule": decision.rule})
+        )
+        tx.session.add(conflict)
+        # The id and both devices let a push result say whose value was kept
+        # (services/conflict_sides.py) and a phone match the resolution later.
+        results.append({"id": conflict.id, "field": decision.field, "kept": kept, "lost": lost,
+                        "rule": decision.rule, "kept_client_id": conflict.kept_client_id,
+                        "lost_client_id": conflict.lost_client_id})
     return results
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..entities import is_record_id, visible_characters
 from ..entities.visit import FREE_AFTER_DONE
-from ..models import RECORD_MODELS, Account, Conflict, Payment, User, utcnow
+from ..models import RECORD_MODELS, Account, Conflict, Payment, User, Visit, utcnow
 from ..rules.config import RulesConfig
 from ..services.changes import Actor, ChangeWriter
 from ..services.clock import server_clock
@@ -114,6 +114,37 @@ def resolve_conflict(session, conflict_id: str, resolution: str, supervisor_id: 
         conflict.resolved_by = supervisor_id
         conflict.resolution = resolution
         return conflict
+
+    return transaction(work, rules=rules, session=session)
+
+
+# -- amendments ---------------------------------------------------------------
+
+
+def amend_visit(session, visit_id: str, version: int | None, changes: dict, reason: str,
+                supervisor_id: str, rules: RulesConfig) -> Visit:
+    """Correct fields of a done visit (wire values, read from the visit
+    page's form) with the supervisor's reason: an amendment like a phone's,
+    checked by the same rules (a reason is required, done stays done)."""
+    reason = (reason or "").strip()
+    if visible_characters(reason) < 3:
+        # The collector and any auditor read it beside the change.
+        raise Refused("Say why the visit is corrected (at least three letters or digits).")
+
+    def work(tx: ChangeWriter) -> Visit:
+        visit = session.get(Visit, visit_id, populate_existing=True)
+        if visit is None:
+            raise NotFound("No such visit.")
+        if visit.status != "done":
+            raise Refused("Only a recorded (done) visit is corrected here.")
+        if version is not None and visit.version != version:
+            raise Refused("The visit has changed since the page was opened. Check its new "
+                          "values and correct it again.")
+        if not changes:
+            raise Refused("Nothing was changed.")
+        _apply(tx, Change("visit", visit.id, {**changes, "amendment_reason": reason},
+                          supervisor_actor(supervisor_id)))
+        return visit
 
     return transaction(work, rules=rules, session=session)
 

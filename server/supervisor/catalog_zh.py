@@ -429,4 +429,35 @@ ZH: dict[str, str] = {
     "Not a SHA-256 digest (64 lower-case hexadecimal digits).": "不是 SHA-256 雜湊值（64 個小寫十六進位數字）。",
     "Content received and verified": "內容已收到並驗證",
     "Retention: the content was deleted {days} days after it arrived": "保存期限：內容在收到 {days} 天後刪除",
+    # --- trust: check-in evidence, amendments on the visit page ---
+    "Age of the position fix (s)": "定位資料的時間差（秒）",
+    "position fixed {age} s before the check-in": "報到前 {age} 秒取得的定位",
+    "Check-ins ({n})": "報到紀錄（{n}）",
+    "The check-in was redone before the visit was recorded; every position stays in the history.":
+        "此外訪在完成紀錄前重新報到過；每次的位置都保留在歷程中。",
+    "Position": "位置",
+    "fix {age} s old": "定位時間差 {age} 秒",
+    "Field": "欄位",
+    "Before": "更正前",
+    "After": "更正後",
+    "Correct this visit": "更正此外訪",
+    "Change only what is wrong and say why. The visit stays done; the earlier values stay in the history, and the collector sees the correction on the phone.":
+        "只修改錯誤的部分並說明原因。外訪仍維持已完成；原本的值保留在歷程中，催收員會在手機上看到這次更正。",
+    "Reason for the correction (required)": "更正原因（必填）",
+    "Save the correction": "儲存更正",
+    "Say why the visit is corrected (at least three letters or digits).":
+        "請說明更正原因（至少三個文字或數字）。",
+    "Only a recorded (done) visit is corrected here.": "這裡只能更正已完成的外訪。",
+    "The visit has changed since the page was opened. Check its new values and correct it again.":
+        "開啟此頁後外訪已有變更。請檢查新的內容後再更正一次。",
+    "Nothing was changed.": "沒有任何變更。",
+    "No such visit.": "查無此外訪。",
+    "{field}: {problem}": "{field}：{problem}",
+    "Correction saved. The collector's phone shows it at its next sync.":
+        "已儲存更正。催收員的手機會在下次同步時顯示。",
+    "enter a date and a time": "請輸入日期與時間",
+    "enter a whole number": "請輸入整數",
+    "enter an amount such as 1500": "請輸入金額，例如 1500",
+    "enter a date": "請輸入日期",
+    "choose one of the values offered": "請從選項中選擇",
 }

@@ -24,6 +24,7 @@ FIELD_LABELS = {
     "plan_notes": "Plan notes", "arrived_at": "Arrived", "departed_at": "Left",
     "checkin_lat": "Check-in latitude", "checkin_lon": "Check-in longitude",
     "checkin_accuracy_m": "GPS accuracy (m)", "met": "Met", "met_name": "Name of the person met",
+    "checkin_fix_age_s": "Age of the position fix (s)",
     "redirected_to": "Sent on to", "other_guests_present": "Other guests present",
     "waited_minutes": "Minutes waited", "result": "Result", "promise_amount": "Promised amount",
     "promise_date": "Promised date", "conduct_confirmed": "Conduct rules confirmed",

@@ -75,3 +75,13 @@ class ClearLoginFailuresForm(FlaskForm):
 class RedactForm(FlaskForm):
     # The rules (entities/attachment.py) decide what counts as a reason.
     reason = TextAreaField(validators=[DataRequired(), Length(max=500)])
+
+
+class AmendVisitForm(FlaskForm):
+    """The visit page's correction of a done visit. The fields themselves
+    are read from the request by ``amend_form.read_changes`` (one control
+    per outcome field); this form holds the token, the version the page
+    showed and the reason."""
+
+    version = HiddenField(validators=[Optional(), Length(max=12)])
+    reason = TextAreaField(validators=[Optional(), Length(max=2000)])

@@ -112,10 +112,12 @@ def test_applied_merged_and_conflict(app, world):
     # later clock wins and the other value is kept as a conflict.
     conflict = alice.write("visit", visit, {"plan_notes": "call first"}, 1, ms=t0 + 2)
     assert conflict["status"] == "conflict"
-    assert conflict["conflicts"] == [{"field": "plan_notes", "kept": "call first",
-                                      "lost": "owner back on Monday", "rule": "last_writer_wins_hlc"}]
     with app.app_context():
         row = db.session.scalar(select(Conflict))
+        assert conflict["conflicts"] == [{
+            "id": row.id, "field": "plan_notes", "kept": "call first",
+            "lost": "owner back on Monday", "rule": "last_writer_wins_hlc",
+            "kept_by": "this_device", "lost_by": "office"}]
         assert row.lost_client_id == sup.client_id and row.kept_client_id == alice.client_id
         assert db.session.get(Visit, visit).plan_notes == "call first"
 
@@ -128,8 +130,10 @@ def test_older_clock_loses_but_its_value_is_kept_as_conflict(app, world):
     sup.write("visit", visit, {"plan_notes": "newer"}, 1, ms=t0)
     result = alice.write("visit", visit, {"plan_notes": "older"}, 1, ms=t0 - 60_000)
     assert result["status"] == "conflict" and result["version"] == 2  # nothing changed
-    assert result["conflicts"][0] == {"field": "plan_notes", "kept": "newer", "lost": "older",
-                                      "rule": "last_writer_wins_hlc"}
+    assert result["conflicts"][0] == {"id": result["conflicts"][0]["id"], "field": "plan_notes",
+                                      "kept": "newer", "lost": "older",
+                                      "rule": "last_writer_wins_hlc", "kept_by": "office",
+                                      "lost_by": "this_device"}
     with app.app_context():
         assert db.session.get(Visit, visit).plan_notes == "newer"
 
@@ -143,13 +147,15 @@ def test_done_beats_cancelled_whatever_the_clocks(app, world, done_first):
     if done_first:
         alice.write("visit", visit, done_fields(), 1, ms=t0)
         result = sup.write("visit", visit, {"status": "cancelled"}, 1, ms=t0 + 100_000)
-        assert result["conflicts"] == [{"field": "status", "kept": "done", "lost": "cancelled",
-                                        "rule": "domain_precedence"}]
+        # Whose value is whose, seen from the device that pushed.
+        sides = {"kept_by": "other_collector", "lost_by": "this_device"}
     else:
         sup.write("visit", visit, {"status": "cancelled"}, 1, ms=t0 + 100_000)
         result = alice.write("visit", visit, done_fields(), 1, ms=t0)
-        assert result["conflicts"] == [{"field": "status", "kept": "done", "lost": "cancelled",
-                                        "rule": "domain_precedence"}]
+        sides = {"kept_by": "this_device", "lost_by": "office"}
+    assert result["conflicts"] == [{"id": result["conflicts"][0]["id"], "field": "status",
+                                    "kept": "done", "lost": "cancelled",
+                                    "rule": "domain_precedence", **sides}]
     assert result["status"] == "conflict"
     with app.app_context():
         assert db.session.get(Visit, visit).status == "done"

@@ -33,7 +33,7 @@ def _add_edge_cases(session) -> None:
     full = Visit(
         id=new_id(), account_id=account.id, collector_id=account.assigned_collector_id,
         scheduled_at=now, status="done", plan_notes="p", arrived_at=now, departed_at=now,
-        checkin_lat=25.0, checkin_lon=121.5, checkin_accuracy_m=0.0, met="nobody", met_name="n",
+        checkin_lat=25.0, checkin_lon=121.5, checkin_accuracy_m=0.0, checkin_fix_age_s=0, met="nobody", met_name="n",
         redirected_to="r", other_guests_present=False, waited_minutes=0,
         delinquency_reason="forgot", result="other", promise_amount=0,
         promise_date=date(2026, 5, 2), notes="ü 中 \u2028", conduct_confirmed=True,

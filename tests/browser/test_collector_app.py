@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from .helpers import (
+    check_in,
     login,
     outbox,
     pending_count,
@@ -38,11 +39,6 @@ def planned_visit_ids(page) -> list[str]:
 def open_visit(page, visit_id: str) -> None:
     page.goto(f"/#/visit/{visit_id}")
     page.wait_for_selector("[data-testid=visit]")
-
-
-def check_in(page) -> None:
-    page.click("[data-testid=check-in]")
-    page.wait_for_selector("form.outcome")
 
 
 def record_outcome(page, *, met="original_contact", met_name=None, result, promise=None, payment=None,

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from .conftest import PHONE
 from .conftest import TAIPEI as TAIPEI_POSITION
 from .day import TAIPEI, Pusher, build_day
-from .helpers import login, outbox, shot, sync_now, wait_synced, wait_until
+from .helpers import check_in, login, outbox, shot, sync_now, wait_synced, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -257,8 +257,7 @@ def test_new_appointment_agreed_saves_the_follow_up_visit_with_the_record(chromi
         page = open_today(context, username_of(day, server))
         context.set_offline(True)  # both changes wait in the outbox together
         page.goto(f"/#/visit/{day.visits['15:40']}")
-        page.click("[data-testid=check-in]")
-        page.wait_for_selector("form.outcome")
+        check_in(page)
         assert page.locator("[data-testid=follow-up]").is_hidden()
         page.check("input[name=met][value=original_contact]")
         page.select_option("#f-result", "rescheduled")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from server.shell import build_shell
 
-from .helpers import login, shot
+from .helpers import check_in, login, shot
 
 
 def test_first_screen_downloads_stay_under_64_kb_compressed():
@@ -42,8 +42,7 @@ def test_screens_in_both_languages(phone, server, screenshots):
     shot(page, screenshots, "14-today-zh-TW")
     first = page.locator("li.stop-planned [data-testid=open-visit]").first
     first.click()
-    page.click("[data-testid=check-in]")
-    page.wait_for_selector("form.outcome")
+    check_in(page)
     page.check("input[name=met][value=other_person]")
     page.check("#f-other_guests_present")
     page.click("[data-testid=save-visit]")  # shows what is missing
@@ -84,8 +83,7 @@ def test_touch_targets_and_no_layout_shift(phone, server):
     assert shift < 0.1, f"cumulative layout shift {shift}"
     page.click("li.stop-planned [data-testid=open-visit]")
     assert small_targets(page) == []
-    page.click("[data-testid=check-in]")
-    page.wait_for_selector("form.outcome")
+    check_in(page)
     page.check("input[name=met][value=other_person]")
     page.select_option("#f-result", "promise_to_pay")
     page.check("#f-paid")

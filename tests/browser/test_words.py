@@ -13,7 +13,7 @@ import pytest
 from server.labels import groups
 
 from .day import TAIPEI, build_day
-from .helpers import login, shot
+from .helpers import check_in, login, shot
 from .test_day import new_phone
 
 pytestmark = pytest.mark.browser
@@ -98,8 +98,7 @@ def test_every_screen_speaks_words_not_codes(chromium_browser, server, lang, scr
 
         # The outcome form, with the parts that open up on choices.
         page.goto(f"/#/visit/{day.visits['15:40']}")
-        page.click("[data-testid=check-in]")
-        page.wait_for_selector("form.outcome")
+        check_in(page)
         page.check("input[name=met][value=other_person]")
         page.select_option("#f-result", "promise_to_pay")
         page.check("#f-paid")

@@ -135,6 +135,12 @@ def test_every_entry_point_writes_only_through_the_layer(app, world, sup, rule, 
         make_notes_conflict(world)
         form_for(sup.get("/supervisor/conflicts"), "/resolve").submit("restore", status=302)
 
+    def amend():
+        form = form_for(sup.get(f"/supervisor/visits/{promised['visit']}"), "/amend")
+        form["notes"] = "Paid the promised amount at the door"
+        form["reason"] = "Collector's call log"
+        form.submit(status=302)
+
     def import_file():
         preview = import_page(sup, HEADER + "\nNEW-1,New Shop,,,,,,,Asia/Taipei,TWD,0,10.00,,alice\n")
         form_for(preview, "/confirm").submit(status=302)
@@ -154,7 +160,8 @@ def test_every_entry_point_writes_only_through_the_layer(app, world, sup, rule, 
         assert "1 broken" in result.output, result.output
         assert written_since(app, before)
 
-    for step in (push, review, assign, escalate, resolve, import_file, import_command, upkeep):
+    for step in (push, review, assign, escalate, resolve, amend, import_file, import_command,
+                 upkeep):
         checked(app, rule, step)
     with app.app_context():
         assert db.session.get(Promise, promise_id_for(promised["visit"])).status == "kept"
@@ -217,6 +224,11 @@ def test_a_rule_added_once_refuses_at_every_entry_point(app, world, sup, rule, t
     answer = sup.post(f"/supervisor/conflicts/{conflict_id}/resolve",
                       {"csrf_token": csrf_token(page), "restore": "1"}, status=302).follow()
     assert FROZEN in answer
+    # supervisor: correcting a done visit from its page
+    form = form_for(sup.get(f"/supervisor/visits/{visit}"), "/amend")
+    form["notes"] = "corrected"
+    form["reason"] = "the collector called"
+    assert FROZEN in form.submit(status=302).follow()
     # import page and command
     row = ("A-2,Shop 2 renamed,Owner 2,Owner,0912-555-001,Street 2,25.041,121.511,Asia/Taipei,TWD,"
            "100000.00,50000.00,2026-10-01,alice")

@@ -152,8 +152,10 @@ def test_one_visit_in_full(log, sup):
     assert "Alice" in rows[0].get_text() and alice.client_id[:8] in rows[0].get_text()
     assert "amended" in rows[1]["class"]
     # The amendment and its reason.
-    amendments = page.html.select_one("ul.amendments").get_text(" ", strip=True)
+    amendments = page.html.select_one("ol.amendments").get_text(" ", strip=True)
     assert "Version 2" in amendments and "Customer disputes the invoice" in amendments
+    # ...and what it changed, from what to what.
+    assert "Result Refused to pay Disputes the debt" in amendments
 
 
 def test_a_visit_without_position_says_so(log, sup):

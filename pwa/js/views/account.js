@@ -7,6 +7,7 @@ import { parseInstant } from '../time.js';
 import {
   syncBadge, dueFacts, contactLine, approach, money, emptyState, backLink, warningList, addressLine, statusBadge,
 } from './components.js';
+import { paymentStatus } from './payment-status.js';
 
 export async function accountView({ snapshot, params }) {
   const account = snapshot.accountsById.get(params.id);
@@ -49,7 +50,7 @@ export async function accountView({ snapshot, params }) {
       ? h('ul', { class: 'plain-list' }, payments.map((p) => h('li', { 'data-payment-id': p.id },
         h('strong', null, money(p.amount, account)), ' · ', tv('method', p.method), ' · ',
         formatDateTime(parseInstant(p.collected_at), account.timezone), ' ',
-        p.status ? h('span', { class: 'badge' }, tv('payment_status', p.status)) : null, ' ',
+        paymentStatus(p), ' ',
         syncBadge(snapshot.states.get(p.id)))))
       : h('p', { class: 'muted' }, t('account.no_payments')),
 

@@ -2,49 +2,19 @@
 // stay on screen until they press "Seen" — nothing disappears unread.
 
 import { h } from '../dom.js';
-import { t, tv, formatDateTime } from '../i18n.js';
-import { parseInstant } from '../time.js';
-import { acknowledge } from '../outbox.js';
+import { t } from '../i18n.js';
+import { acknowledge, isDecided } from '../outbox.js';
 import { emit } from '../events.js';
-
-// Field names reuse the form's labels; anything else shows as written.
-const LABELS = {
-  status: 'common.status', scheduled_at: 'plan.time', plan_notes: 'plan.notes', arrived_at: 'common.arrived_at',
-  met: 'form.met', met_name: 'form.met_name', redirected_to: 'form.redirected_to', result: 'form.result',
-  promise_amount: 'form.promise', promise_date: 'form.promise_date', conduct_confirmed: 'form.conduct_title',
-  notes: 'form.notes', delinquency_reason: 'form.reason', amount: 'form.payment', method: 'form.pay_method',
-  waited_minutes: 'form.waited_minutes', other_guests_present: 'form.other_guests',
-  departed_at: 'visit.departed', checkin_lat: 'fields.position', checkin_lon: 'fields.position',
-  checkin_accuracy_m: 'fields.position', amendment_reason: 'fields.amendment_reason', collector_id: 'fields.collector',
-  account_id: 'fields.account', visit_id: 'fields.visit', collected_at: 'fields.collected_at',
-  original_contact_phone: 'fields.phone', address_notes: 'fields.address_notes',
-};
-
-// Fields whose values are codes, and the catalog group that names them.
-const CODE_GROUPS = {
-  status: 'visit_status', met: 'met', result: 'result', delinquency_reason: 'reason', method: 'method',
-};
-const TIME_FIELDS = new Set(['scheduled_at', 'arrived_at', 'departed_at', 'collected_at']);
-
-function fieldName(field) {
-  return LABELS[field] ? t(LABELS[field], { currency: '' }).replace(/[?？]|\(\)|（）/g, '').trim() : t('problem.other_field');
-}
-
-function shown(value, field) {
-  if (value === null || value === undefined || value === '') return t('problem.empty_value');
-  if (typeof value === 'boolean') return value ? t('common.yes') : t('common.no');
-  if (CODE_GROUPS[field]) return tv(CODE_GROUPS[field], value);
-  if (TIME_FIELDS.has(field) && parseInstant(value)) return formatDateTime(parseInstant(value));
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
+import { fieldName } from './record-words.js';
+import { conflictLines, accountOfEntry } from './conflict-words.js';
 
 /** What kind of change an entry is, read from the fields it carries. */
 function kindOf({ entity, fields }) {
   if (entity !== 'visit') return entity;
+  if (fields.amendment_reason) return 'amend';
   if (fields.status === 'done') return 'outcome';
   if (fields.account_id) return 'new';
-  if (fields.arrived_at) return 'check_in';
+  if (fields.arrived_at || fields.checkin_lat !== undefined) return 'check_in';
   return fields.status === 'cancelled' ? 'cancel' : 'edit';
 }
 
@@ -55,19 +25,26 @@ export function describeEntry(entry) {
   return `${what}${name} (#${entry.seq})`;
 }
 
-export function problemCard(entry, { onSeen } = {}) {
+export function problemCard(entry, { onSeen, snapshot } = {}) {
   const result = entry.result || {};
   const details = [];
   if (entry.state === 'conflict') {
+    const account = accountOfEntry(entry, snapshot);
     for (const c of result.conflicts || []) {
-      details.push(h('li', null, t('problem.conflict_line', { field: fieldName(c.field), kept: shown(c.kept, c.field), lost: shown(c.lost, c.field) })));
+      // An answer from before the sides were named says nothing of them: the lost value was this phone's.
+      details.push(h('li', { 'data-conflict-id': c.id || null }, conflictLines(c, {
+        entity: entry.entity, account, keptBy: c.kept_by || 'office', lostBy: c.lost_by || 'this_device',
+        decision: c.id ? entry.resolutions?.[c.id] : null,
+      })));
     }
   } else {
     for (const [field, messages] of Object.entries(result.errors || {})) {
       const list = Array.isArray(messages) ? messages : [messages];
-      details.push(h('li', null, h('strong', null, fieldName(field)), ': ', list.map((m) => shown(m)).join('; ')));
+      details.push(h('li', null, h('strong', null, fieldName(field)), ': ', list.map((m) => String(m)).join('; ')));
     }
   }
+  const decided = entry.state === 'conflict' && isDecided(entry);
+  const title = decided ? t('conflict.decided_title') : t(`problem.${entry.state}_title`);
   const seen = h('button', {
     class: 'btn btn-small', type: 'button', 'data-testid': 'problem-seen',
     onclick: async () => {
@@ -77,8 +54,8 @@ export function problemCard(entry, { onSeen } = {}) {
     },
   }, t('problem.seen'));
   return h('div', { class: `problem problem-${entry.state}`, role: 'alert', 'data-problem': entry.state, 'data-record-id': entry.record_id },
-    h('p', { class: 'problem-title' }, h('strong', null, t(`problem.${entry.state}_title`)), ' ', describeEntry(entry)),
-    h('p', null, t(`problem.${entry.state}_explain`)),
+    h('p', { class: 'problem-title' }, h('strong', null, title), ' ', describeEntry(entry)),
+    h('p', null, decided ? t('conflict.decided_explain') : t(`problem.${entry.state}_explain`)),
     details.length ? h('ul', null, details) : null,
     seen);
 }

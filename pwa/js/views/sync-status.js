@@ -45,7 +45,7 @@ export async function syncStatusView(ctx) {
 
     h('h2', { id: 'problems' }, t('sync.problems_title', { count: problems.length })),
     problems.length
-      ? h('div', { class: 'problems', 'data-testid': 'problems' }, problems.map((p) => problemCard(p, { onSeen: ctx.rerender })))
+      ? h('div', { class: 'problems', 'data-testid': 'problems' }, problems.map((p) => problemCard(p, { onSeen: ctx.rerender, snapshot })))
       : h('p', { class: 'muted' }, t('sync.no_problems')),
 
     h('h2', null, t('sync.waiting_title', { count: waiting.length })),

@@ -10,7 +10,6 @@ import { uuid } from '../ids.js';
 import { parseInstant, isoInZone, dateInZone } from '../time.js';
 import { parseMajor, displayDigits, currencySymbol } from '../money.js';
 import { distanceKm, planWarnings, stopState } from '../rules.js';
-import { getPosition } from '../geo.js';
 import { conductRules, situationGuidance, REASONS } from '../guidance.js';
 import { emit } from '../events.js';
 import {
@@ -22,6 +21,11 @@ import { appointmentFields, newVisitChange, rescheduleControl, suggestedTime } f
 import { timingLine } from './today.js';
 import { visitsOnDay, buildDayPlan } from '../day-plan.js';
 import { visitPhotos } from './visit-photos.js';
+// Trust: check-in evidence, conflicts in words, payment status, amendments.
+import { checkInControl, fixAgeText } from './visit-checkin.js';
+import { recordConflicts } from './conflict-words.js';
+import { paymentStatus } from './payment-status.js';
+import { amendSection } from './visit-amend.js';
 
 export const MET = ['original_contact', 'other_person', 'nobody'];
 export const METHODS = ['cash', 'transfer', 'cheque', 'other'];
@@ -44,7 +48,7 @@ export async function visitView(ctx) {
     || (e.entity === 'payment' && e.fields?.visit_id === visit.id));
 
   let body;
-  if (visit.status === 'done') body = doneSummary(visit, account, snapshot);
+  if (visit.status === 'done') body = [doneSummary(visit, account, snapshot), amendSection(ctx, visit, account)]; // visit-amend.js
   else if (visit.status !== 'planned') body = closedVisit(ctx, visit, account);
   else if (!visit.arrived_at) body = beforeVisit(ctx, visit, account);
   else body = await outcomeForm(ctx, visit, account);
@@ -56,7 +60,10 @@ export async function visitView(ctx) {
       h('span', null, formatDateTime(parseInstant(visit.scheduled_at), zone)), ' ',
       statusBadge(visit.status), ' ',
       syncBadge(snapshot.states.get(visit.id))),
-    problems.map((p) => problemCard(p)),
+    problems.map((p) => problemCard(p, { snapshot })),
+    // Conflicts on this visit and their outcome (conflict-words.js).
+    recordConflicts({ entity: 'visit', record: visit, account, clientId: ctx.session?.client_id,
+      shownIds: new Set(problems.flatMap((p) => (p.result?.conflicts || []).map((c) => c.id))) }),
     body,
     // Photos and signature (js/views/visit-photos.js), once the collector is there.
     visit.arrived_at && visit.status !== 'cancelled' ? await visitPhotos(ctx, visit, account) : null);
@@ -67,30 +74,13 @@ export async function visitView(ctx) {
 function beforeVisit(ctx, visit, account) {
   const { snapshot, session } = ctx;
   const zone = account?.timezone || 'UTC';
-  const status = h('p', { class: 'hint', 'aria-live': 'polite' });
   const warnings = account ? planWarnings({
     when: parseInstant(visit.scheduled_at), account, visitsOfAccount: snapshot.visitsByAccount.get(account.id) || [],
     rules: snapshot.rules, visitId: visit.id,
   }) : [];
 
-  const checkInButton = h('button', { class: 'btn wide btn-primary', type: 'button', 'data-testid': 'check-in' }, t('visit.check_in'));
-  checkInButton.addEventListener('click', async () => {
-    checkInButton.disabled = true;
-    const arrivedAt = new Date(); // the moment they pressed: GPS may take a while
-    status.textContent = t('visit.locating');
-    const pos = await getPosition();
-    const fields = { arrived_at: isoInZone(arrivedAt, zone) };
-    if (pos.ok) {
-      fields.checkin_lat = Number(pos.lat.toFixed(6));
-      fields.checkin_lon = Number(pos.lon.toFixed(6));
-      fields.checkin_accuracy_m = Math.round(pos.accuracy);
-    } else {
-      await setValue('meta', `draft:${visit.id}`, { notes: t('visit.no_position_note', { reason: t(`geo.${pos.reason}`) }) });
-    }
-    await recordChanges(session, [{ entity: 'visit', id: visit.id, fields, summary: { account: account?.customer_name } }]);
-    emit('data-changed', {}, { broadcast: true });
-    ctx.rerender();
-  });
+  // Check-in evidence and the far check-in question: visit-checkin.js.
+  const checkIn = checkInControl(ctx, visit, account);
 
   const cancelBox = cancelControl(ctx, visit, account);
   const stop = dayStop(snapshot, visit, account);
@@ -107,7 +97,7 @@ function beforeVisit(ctx, visit, account) {
     countdown, late,
     visit.plan_notes ? h('p', { class: 'notes' }, visit.plan_notes) : null,
     warningList(warnings),
-    checkInButton, status,
+    checkIn,
     account ? [contactLine(account),
       addressLine(account),
       dueFacts(account),
@@ -197,6 +187,7 @@ function checkInFacts(visit, account, rules) {
   const rows = [h('span', null, t('visit.arrived', { time: formatDateTime(parseInstant(visit.arrived_at), zone) }))];
   if (Number.isFinite(visit.checkin_lat)) {
     rows.push(h('span', null, t('visit.position', { accuracy: formatNumber(visit.checkin_accuracy_m ?? 0, 0) })));
+    if (fixAgeText(visit)) rows.push(h('span', null, fixAgeText(visit)));
     const km = distanceKm({ lat: visit.checkin_lat, lon: visit.checkin_lon }, account);
     const far = km !== null && km * 1000 > rules.geofence_m;
     if (km !== null) rows.push(h('span', { class: far ? 'warning-text' : null }, t('visit.distance_from_site', { m: formatNumber(km * 1000, 0) })));
@@ -402,6 +393,7 @@ async function outcomeForm(ctx, visit, account) {
 
   return h('div', { class: 'during' },
     checkInFacts(visit, account, ctx.snapshot.rules),
+    checkInControl(ctx, visit, account, { redo: true }), // visit-checkin.js
     account ? [contactLine(account), dueFacts(account), approach(reason.value)] : null,
     form);
 }
@@ -423,13 +415,12 @@ function doneSummary(visit, account, snapshot) {
       row(t('form.reason'), tv('reason', visit.delinquency_reason)),
       row(t('form.result'), tv('result', visit.result)),
       visit.promise_amount ? row(t('form.promise'), `${money(visit.promise_amount, account)} · ${formatDay(visit.promise_date)}`) : null,
-      payments.map((p) => row(t('form.payment'), `${money(p.amount, account)} · ${tv('method', p.method)}`)),
+      payments.map((p) => row(t('form.payment'), [`${money(p.amount, account)} · ${tv('method', p.method)} `, paymentStatus(p)])),
       row(t('form.notes'), visit.notes),
       row(t('form.conduct_title'), visit.conduct_confirmed ? `✓ ${t('form.conduct_done')}` : null),
       row(t('visit.departed'), visit.departed_at ? formatDateTime(parseInstant(visit.departed_at), zone) : null)),
     followUps(visit, account, snapshot),
-    visit.flags?.length ? [h('h2', null, t('visit.flags')), warningList(visit.flags, 'flag')] : null,
-    h('p', { class: 'muted' }, t('visit.final_note')));
+    visit.flags?.length ? [h('h2', null, t('visit.flags')), warningList(visit.flags, 'flag')] : null);
 }
 
 /** After "new appointment agreed": the visits planned on the account since, one tap away. */

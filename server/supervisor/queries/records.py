@@ -5,12 +5,14 @@ device and when."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from geopy.distance import geodesic
 from sqlalchemy import select
 
 from ...models import Account, Client, Conflict, HistoryEntry, Payment, Promise, User, Visit
+from ...services.amendments import Amendment, amendment_trail
 from ...services.derived import promise_id_for
 
 
@@ -105,6 +107,39 @@ class VisitDetail:
     promise: Promise | None
     checkin: CheckinMap | None
     people: dict[str, User]  # users named in the history, by id
+    # Corrections after the visit was done, and every check-in it had
+    # (a check-in redone before the visit was recorded keeps the earlier one).
+    amendments: list[Amendment] = field(default_factory=list)
+    checkins: list[Checkin] = field(default_factory=list)
+
+
+@dataclass
+class Checkin:
+    """One check-in position of a visit, as its history row wrote it."""
+
+    version: int
+    at: datetime  # when the server received it
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    fix_age_s: int | None
+    distance_m: float | None
+    user: User | None
+
+
+def checkins_of(history: list[HistoryRow], account: Account) -> list[Checkin]:
+    found = []
+    for row in history:
+        changes = row.entry.changes
+        if not {"checkin_lat", "checkin_lon"} & changes.keys():
+            continue
+        lat, lon = changes.get("checkin_lat"), changes.get("checkin_lon")
+        distance = (geodesic((account.lat, account.lon), (lat, lon)).meters
+                    if None not in (lat, lon, account.lat, account.lon) else None)
+        found.append(Checkin(row.entry.version, row.entry.at, lat, lon,
+                             changes.get("checkin_accuracy_m"), changes.get("checkin_fix_age_s"),
+                             distance, row.user))
+    return found
 
 
 def visit_detail(session, visit_id: str, geofence_m: int) -> VisitDetail | None:
@@ -114,6 +149,8 @@ def visit_detail(session, visit_id: str, geofence_m: int) -> VisitDetail | None:
     account = session.get(Account, visit.account_id)
     history = record_history(session, "visit", visit.id)
     named = {h.entry.changes.get("collector_id") for h in history}
+    amendments = amendment_trail(h.entry for h in history)
+    named |= {a.user_id for a in amendments}
     return VisitDetail(
         visit=visit,
         account=account,
@@ -128,4 +165,6 @@ def visit_detail(session, visit_id: str, geofence_m: int) -> VisitDetail | None:
         promise=session.get(Promise, promise_id_for(visit.id)),
         checkin=checkin_map(visit, account, geofence_m),
         people=users_by_id(session, named),
+        amendments=amendments,
+        checkins=checkins_of(history, account),
     )
