@@ -45,7 +45,7 @@ from ..entities.fields import MAX_YEAR, MIN_YEAR
 from ..extensions import db
 from ..models import Account, Conflict, Visit
 from ..rules.config import RulesConfig
-from . import derived
+from . import derived, set_fields
 from .changes import Actor, ChangeWriter
 from .records import account_id_of, field_values, model_for
 from .retry import is_transient
@@ -296,7 +296,11 @@ def _plan(tx: ChangeWriter, change: Change) -> _Plan:
     outcome = decide_fields(
         entity=change.entity, base_version=base_version, client_id=actor.client_id,
         hlc=actor.hlc, incoming=values, current=before, clocks=clocks,
+        # Set fields written concurrently merge item by item against what
+        # the writer last saw (sync.merge.SET_FIELDS; docs/rules.md).
+        base=set_fields.base_reader(tx.session, change.entity, change.id, base_version),
     )
+    values = {**values, **outcome.merged_values}
     changes = {name: values[name] for name in outcome.taken
                if new or before.get(name) != values[name]}
     for name, value in change.kept.items():
@@ -446,5 +450,6 @@ def _after_account(tx, account, _account, actor, changes, new, old_collector) ->
 
 DERIVED: dict[str, Callable[[ChangeWriter, Any, Account], dict[str, Any]]] = {
     "visit": _visit_flags,
+    "account": derived.account_defaults,  # the server's default jurisdiction
 }
 FOLLOW_UPS = {"visit": _after_visit, "payment": _after_payment, "account": _after_account}
