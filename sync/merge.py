@@ -165,13 +165,22 @@ def decide_fields(
     ``base_version`` 0 means the writer has seen nothing of the record, so
     every field another client ever wrote is concurrent.
 
-    A set field (``SET_FIELDS``) written concurrently is merged item by item
-    (``merge_set``) with ``base(name)``, its value at ``base_version``; the
-    decision carries the result in ``merged`` and is no conflict.
+    A set field (``SET_FIELDS``) changed since ``base_version`` is merged item
+    by item (``merge_set``) with ``base(name)``, its value at that version;
+    the decision carries the result in ``merged`` and is no conflict.
     """
     outcome = MergeOutcome()
     for name, value in incoming.items():
         clock = clocks.get(name)
+        if (entity, name) in SET_FIELDS and clock is not None and clock.version > base_version:
+            # Changed since the writer's base — by anyone, its own earlier
+            # mutations included, since each carries the whole list it knew
+            # at that base: merge against the base, never overwrite.
+            seen = base(name) if base is not None else None
+            outcome.decisions.append(FieldDecision(
+                name, take=True, concurrent=clock.client_id != client_id,
+                merged=merge_set(seen, current.get(name), value)))
+            continue
         if clock is None or clock.version <= base_version or clock.client_id == client_id:
             outcome.decisions.append(FieldDecision(name, take=True, concurrent=False))
             continue
@@ -182,11 +191,6 @@ def decide_fields(
             # third write between the two stamps would win or lose
             # depending on arrival order.
             outcome.decisions.append(FieldDecision(name, take=hlc > clock.hlc, concurrent=True))
-            continue
-        if (entity, name) in SET_FIELDS:
-            seen = base(name) if base is not None else None
-            outcome.decisions.append(FieldDecision(
-                name, take=True, concurrent=True, merged=merge_set(seen, existing, value)))
             continue
         winner = _precedence_winner(entity, name, existing, value)
         rule = RULE_DOMAIN
