@@ -100,10 +100,13 @@ def merge_status(outcome: MergeOutcome, clocks: Mapping[str, FieldClock], *,
                  base_version: int, client_id: str, new: bool) -> str:
     """The push result of a mutation (PROTOCOL.md "Push"): ``conflict`` when a
     concurrent write touched one of its fields, ``merged`` when the record
-    moved on since ``base_version`` by another writer in other fields only,
-    else ``applied``."""
+    moved on since ``base_version`` by another writer in other fields only
+    or a set field was merged with items the writer had not seen, else
+    ``applied``."""
     if outcome.conflicts:
         return "conflict"
+    if outcome.merged_values:
+        return "merged"  # a set field kept items the writer had not seen
     if not new and any(c.version > base_version and c.client_id != client_id
                        for c in clocks.values()):
         return "merged"
@@ -177,9 +180,10 @@ def decide_fields(
             # mutations included, since each carries the whole list it knew
             # at that base: merge against the base, never overwrite.
             seen = base(name) if base is not None else None
+            merged = merge_set(seen, current.get(name), value)
             outcome.decisions.append(FieldDecision(
                 name, take=True, concurrent=clock.client_id != client_id,
-                merged=merge_set(seen, current.get(name), value)))
+                merged=NOT_MERGED if merged == list(value or ()) else merged))
             continue
         if clock is None or clock.version <= base_version or clock.client_id == client_id:
             outcome.decisions.append(FieldDecision(name, take=True, concurrent=False))
