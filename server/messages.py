@@ -54,16 +54,16 @@ NO_SUCH_VISIT = "No visit with this id on this account."
 REF_TAKEN = "Another account has this ref."
 
 # -- account contact restrictions (PROTOCOL.md 1.1) -------------------------------
-TOO_MANY_WINDOWS = "At most {max} do-not-visit windows per account."
-WINDOW_NOT_OBJECT = "Window {n}: expected an object with from, to and reason."
-WINDOW_UNKNOWN_KEY = "Window {n}: unknown key {key}; a window has from, to and reason."
-WINDOW_TIME = "Window {n}: {key} must be an RFC 3339 time with an offset."
-WINDOW_YEAR = "Window {n}: the year must be {min_year} to {max_year}."
-WINDOW_ORDER = "Window {n}: from must be before to."
-WINDOW_REASON = "Window {n}: the reason needs at least one letter or digit."
-WINDOW_REASON_LONG = "Window {n}: the reason is longer than {max} characters."
-WINDOWS_NOT_REMOVED = ("A collector may add do-not-visit windows but not remove them; "
-                       "a supervisor removes a window.")
+TOO_MANY_WINDOWS = "At most {max} do-not-visit periods per account."
+WINDOW_NOT_OBJECT = "Period {n}: expected an object with from, to and reason."
+WINDOW_UNKNOWN_KEY = "Period {n}: unknown key {key}; a period has from, to and reason."
+WINDOW_TIME = "Period {n}: {key} must be an RFC 3339 time with an offset."
+WINDOW_YEAR = "Period {n}: the year must be {min_year} to {max_year}."
+WINDOW_ORDER = "Period {n}: from must be before to."
+WINDOW_REASON = "Period {n}: the reason needs at least one letter or digit."
+WINDOW_REASON_LONG = "Period {n}: the reason is longer than {max} characters."
+WINDOWS_NOT_REMOVED = ("A collector may add do-not-visit periods but not remove them; "
+                       "a supervisor removes a period.")
 NOT_COUNTRY = "Not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. TW)."
 RELATION_ONLY_FOR_OTHERS = "The relation is recorded only when someone else was met."
 

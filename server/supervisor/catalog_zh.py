@@ -393,27 +393,27 @@ ZH: dict[str, str] = {
     "Change to": "改為",
     "none (the installation's default rules)": "無（適用本系統預設規則）",
     "Save jurisdiction": "儲存適用地區",
-    "Do not visit": "勿訪時段",
+    "Do not visit": "勿訪期間",
     "Times the debtor asked not to be visited, or the office set (a bereavement, a wedding, a stay in hospital). A visit inside one is flagged and the collector's plan warns of it. Times in {zone}.":
-        "債務人要求不要來訪、或公司設定的時段（喪事、婚禮、住院等）。在此時段內的外訪會被標記，催收員的行程也會提出警示。時間以 {zone} 顯示。",
+        "債務人要求不要來訪、或公司設定的期間（喪事、婚禮、住院等）。在此期間內的外訪會被標記，催收員的行程也會提出警示。時間以 {zone} 顯示。",
     "Until": "至",
     "Reason": "原因",
     "in force now": "目前生效中",
     "over": "已結束",
     "Remove": "移除",
-    "No do-not-visit windows.": "沒有勿訪時段。",
+    "No do-not-visit periods.": "沒有勿訪期間。",
     "From (day)": "開始日期",
     "Until (day)": "結束日期",
     "at (optional)": "時間（可不填）",
-    "Without a time the window starts at the beginning of its first day and ends at the end of its last day.":
-        "不填時間時，時段從開始日期的零點起，到結束日期當天結束為止。",
-    "Add window": "新增勿訪時段",
+    "Without a time the period starts at the beginning of its first day and ends at the end of its last day.":
+        "不填時間時，期間從開始日期的零點起，到結束日期當天結束為止。",
+    "Add period": "新增勿訪期間",
     "Give the first and last day and a reason.": "請填寫開始與結束日期，以及原因。",
-    "The window is saved. The collector's phone warns of it from its next sync.":
-        "已儲存勿訪時段。催收員的手機在下次同步後就會提出警示。",
+    "The period is saved. The collector's phone warns of it from its next sync.":
+        "已儲存勿訪期間。催收員的手機在下次同步後就會提出警示。",
     "Nothing was removed: reload the page and try again.": "沒有移除任何資料：請重新載入頁面再試一次。",
-    "The window is removed.": "已移除勿訪時段。",
-    "This window was already removed.": "這個時段已經被移除了。",
+    "The period is removed.": "已移除勿訪期間。",
+    "This period was already removed.": "這個期間已經被移除了。",
     "Choose a jurisdiction from the list.": "請從清單中選擇適用地區。",
     "The jurisdiction is saved. Visits from now on follow its rules.": "已儲存適用地區，之後的外訪依該地區規則判斷。",
     "The account is already in that jurisdiction.": "此帳戶的適用地區已是該地區。",
@@ -423,17 +423,17 @@ ZH: dict[str, str] = {
     "the country whose collection rules apply (ISO code, e.g. TW, US); empty: the server's default for a new account, unchanged for a known one.":
         "適用哪個國家的催收規則（ISO 代碼，例如 TW、US）；留空時，新帳戶採伺服器預設值，既有帳戶維持不變。",
     # write-layer reasons (server/messages.py)
-    "At most {max} do-not-visit windows per account.": "每個帳戶最多 {max} 個勿訪時段。",
-    "Window {n}: expected an object with from, to and reason.": "第 {n} 個時段：須包含 from、to 與 reason。",
-    "Window {n}: unknown key {key}; a window has from, to and reason.":
-        "第 {n} 個時段：無法辨識的欄位 {key}；時段只有 from、to 與 reason。",
-    "Window {n}: {key} must be an RFC 3339 time with an offset.": "第 {n} 個時段：{key} 必須是含時區偏移的 RFC 3339 時間。",
-    "Window {n}: the year must be {min_year} to {max_year}.": "第 {n} 個時段：年份必須介於 {min_year} 到 {max_year}。",
-    "Window {n}: from must be before to.": "第 {n} 個時段：開始時間必須早於結束時間。",
-    "Window {n}: the reason needs at least one letter or digit.": "第 {n} 個時段：原因至少要有一個文字或數字。",
-    "Window {n}: the reason is longer than {max} characters.": "第 {n} 個時段：原因超過 {max} 個字元。",
-    "A collector may add do-not-visit windows but not remove them; a supervisor removes a window.":
-        "催收員可以新增勿訪時段，但不能移除；移除須由主管操作。",
+    "At most {max} do-not-visit periods per account.": "每個帳戶最多 {max} 個勿訪期間。",
+    "Period {n}: expected an object with from, to and reason.": "第 {n} 個期間：須包含 from、to 與 reason。",
+    "Period {n}: unknown key {key}; a period has from, to and reason.":
+        "第 {n} 個期間：無法辨識的欄位 {key}；期間只有 from、to 與 reason。",
+    "Period {n}: {key} must be an RFC 3339 time with an offset.": "第 {n} 個期間：{key} 必須是含時區偏移的 RFC 3339 時間。",
+    "Period {n}: the year must be {min_year} to {max_year}.": "第 {n} 個期間：年份必須介於 {min_year} 到 {max_year}。",
+    "Period {n}: from must be before to.": "第 {n} 個期間：開始時間必須早於結束時間。",
+    "Period {n}: the reason needs at least one letter or digit.": "第 {n} 個期間：原因至少要有一個文字或數字。",
+    "Period {n}: the reason is longer than {max} characters.": "第 {n} 個期間：原因超過 {max} 個字元。",
+    "A collector may add do-not-visit periods but not remove them; a supervisor removes a period.":
+        "催收員可以新增勿訪期間，但不能移除；移除須由主管操作。",
     "Not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. TW).":
         "不是 ISO 3166-1 二碼國家代碼（兩個大寫字母，例如 TW）。",
     "The relation is recorded only when someone else was met.": "只有遇到的是其他人時，才記錄其關係。",

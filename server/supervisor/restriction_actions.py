@@ -57,7 +57,7 @@ def remove_window(session, account_id: str, key: str, supervisor_id: str,
         windows = list(account.do_not_visit or [])
         kept = [w for w in windows if set_item_key(w) != key]
         if len(kept) == len(windows):
-            raise Refused("This window was already removed.")
+            raise Refused("This period was already removed.")
         _apply(tx, Change("account", account.id, {"do_not_visit": kept},
                           supervisor_actor(supervisor_id)))
         return account

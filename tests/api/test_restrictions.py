@@ -107,17 +107,17 @@ def test_a_collector_cannot_remove_a_window_a_supervisor_can(app, world):
     result = alice.write("account", account, {"do_not_visit": [WEDDING]}, 2)
     assert result["status"] == "rejected"
     assert result["errors"] == {"do_not_visit": [
-        "A collector may add do-not-visit windows but not remove them; "
-        "a supervisor removes a window."]}
+        "A collector may add do-not-visit periods but not remove them; "
+        "a supervisor removes a period."]}
     assert office.write("account", account, {"do_not_visit": [WEDDING]}, 2)["status"] == "applied"
     assert stored(app, account) == [utc(WEDDING)]
 
 
 @pytest.mark.parametrize(("value", "error"), [
-    ([{**FUNERAL, "to": FUNERAL["from"]}], "Window 1: from must be before to."),
-    ([FUNERAL, {**WEDDING, "reason": "  "}], "Window 2: the reason needs at least one letter or digit."),
+    ([{**FUNERAL, "to": FUNERAL["from"]}], "Period 1: from must be before to."),
+    ([FUNERAL, {**WEDDING, "reason": "  "}], "Period 2: the reason needs at least one letter or digit."),
     ([{"from": "2026-12-10T09:00:00", "to": "2026-12-11T09:00:00+08:00", "reason": "x"}],
-     "Window 1: from must be an RFC 3339 time with an offset."),
+     "Period 1: from must be an RFC 3339 time with an offset."),
     ({"from": FUNERAL["from"]}, "Not a valid list."),
     (None, "Field may not be null."),
 ])

@@ -67,18 +67,18 @@ def bad(**changes):
 
 @pytest.mark.parametrize(("value", "message"), [
     ("not a list", "Not a valid list."),
-    (["x"], "Window 1: expected an object with from, to and reason."),
-    (bad(until="x"), "Window 1: unknown key until; a window has from, to and reason."),
-    (bad(to="2026-12-13T00:00:00"), "Window 1: to must be an RFC 3339 time with an offset."),
-    (bad(**{"from": "tomorrow"}), "Window 1: from must be an RFC 3339 time with an offset."),
-    (bad(to=WINDOW["from"]), "Window 1: from must be before to."),
-    (bad(to="2026-12-09T00:00:00+08:00"), "Window 1: from must be before to."),
-    (bad(to="3001-01-01T00:00:00+00:00"), "Window 1: the year must be 1900 to 2999."),
-    (bad(reason=""), "Window 1: the reason needs at least one letter or digit."),
-    (bad(reason=" \u200b\u00a0!! "), "Window 1: the reason needs at least one letter or digit."),
-    (bad(reason=None), "Window 1: the reason needs at least one letter or digit."),
-    (bad(reason="x" * 201), "Window 1: the reason is longer than 200 characters."),
-    ([WINDOW] * (MAX_WINDOWS + 1), f"At most {MAX_WINDOWS} do-not-visit windows per account."),
+    (["x"], "Period 1: expected an object with from, to and reason."),
+    (bad(until="x"), "Period 1: unknown key until; a period has from, to and reason."),
+    (bad(to="2026-12-13T00:00:00"), "Period 1: to must be an RFC 3339 time with an offset."),
+    (bad(**{"from": "tomorrow"}), "Period 1: from must be an RFC 3339 time with an offset."),
+    (bad(to=WINDOW["from"]), "Period 1: from must be before to."),
+    (bad(to="2026-12-09T00:00:00+08:00"), "Period 1: from must be before to."),
+    (bad(to="3001-01-01T00:00:00+00:00"), "Period 1: the year must be 1900 to 2999."),
+    (bad(reason=""), "Period 1: the reason needs at least one letter or digit."),
+    (bad(reason=" \u200b\u00a0!! "), "Period 1: the reason needs at least one letter or digit."),
+    (bad(reason=None), "Period 1: the reason needs at least one letter or digit."),
+    (bad(reason="x" * 201), "Period 1: the reason is longer than 200 characters."),
+    ([WINDOW] * (MAX_WINDOWS + 1), f"At most {MAX_WINDOWS} do-not-visit periods per account."),
 ])
 def test_bad_windows_are_refused_with_a_reason(value, message):
     with pytest.raises(ValidationError) as refused:
@@ -90,9 +90,9 @@ def test_every_bad_window_is_reported_with_its_number():
     with pytest.raises(ValidationError) as refused:
         normalise_windows([WINDOW, {"from": "x", "to": "y", "reason": "z"}, "w"])
     assert refused.value.messages == [
-        "Window 2: from must be an RFC 3339 time with an offset.",
-        "Window 2: to must be an RFC 3339 time with an offset.",
-        "Window 3: expected an object with from, to and reason."]
+        "Period 2: from must be an RFC 3339 time with an offset.",
+        "Period 2: to must be an RFC 3339 time with an offset.",
+        "Period 3: expected an object with from, to and reason."]
 
 
 def test_a_two_character_chinese_reason_is_enough():

@@ -39,10 +39,11 @@ def test_the_same_device_sending_twice_from_one_base_merges_too():
     # Two adds made offline on one phone, both based on version 4 ([A]);
     # the office added C at version 5, the first add was merged at 6. The
     # second list is the phone's whole list, not a removal of C.
-    outcome = decide([A, B, C], [A, B, C], FieldClock(6, "h", "phone-2"), 4, base=[A])
-    assert outcome.merged_values == {"do_not_visit": [A, B, C]}
     outcome = decide([A, B], [A, B, C], FieldClock(6, "h", "phone-2"), 4, base=[A])
     assert outcome.merged_values["do_not_visit"] == [A, B, C]
+    # A list that already holds everything is written as sent: nothing merged.
+    outcome = decide([A, B, C], [A, B, C], FieldClock(6, "h", "phone-2"), 4, base=[A])
+    assert outcome.merged_values == {} and outcome.taken["do_not_visit"]
 
 
 def test_unchanged_since_the_base_takes_the_list_as_sent():

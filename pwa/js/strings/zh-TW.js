@@ -302,16 +302,16 @@ export default {
     fallback_no_config: '這支手機尚未設定地圖（下次同步後就會有）。下方依路線順序列出各站。',
     fallback_no_positions: '這些地址都沒有地圖座標。下方依路線順序列出各站。',
   },
-  // --- 聯繫限制：勿訪時段、第三人保護（views/restrictions.js） ---
+  // --- 聯繫限制：勿訪期間、第三人保護（views/restrictions.js） ---
   restrictions: {
-    title: '勿訪時段',
-    none: '客戶沒有提出勿訪時段。',
+    title: '勿訪期間',
+    none: '客戶沒有提出勿訪期間。',
     until: '至 {until}',
     from_until: '{from} 至 {until}',
     now_title: '現在請勿拜訪',
     now_text: '客戶要求在 {until} 之前不要來訪：{reason}',
     now_hint: '現在拜訪會被標記給主管。請改約其他時間。',
-    coming_title: '即將開始的勿訪時段',
+    coming_title: '即將開始的勿訪期間',
     add_open: '客戶要求暫時不要來訪…',
     form_hint: '時間以客戶所在地時間（{zone}）為準。不填時間時，開始日期從零點算起，結束日期算到當天結束。',
     from_date: '開始日期',

@@ -46,7 +46,7 @@ def add_do_not_visit(account_id: str):
                               form.to_time.data, form.reason.data.strip(), account.timezone)
     try:
         add_window(db.session, account_id, window, current_user.id, current_app.config["RULES"])
-        flash(("The window is saved. The collector's phone warns of it from its next sync.", {}),
+        flash(("The period is saved. The collector's phone warns of it from its next sync.", {}),
               "ok")
     except Refused as exc:
         flash_refusal(exc)
@@ -60,7 +60,7 @@ def remove_do_not_visit(account_id: str):
         try:
             remove_window(db.session, account_id, form.key.data, current_user.id,
                           current_app.config["RULES"])
-            flash(("The window is removed.", {}), "ok")
+            flash(("The period is removed.", {}), "ok")
         except Refused as exc:
             flash_refusal(exc)
     else:
