@@ -111,7 +111,10 @@ def _valid_country(code: str) -> None:
 
 
 def country_code(**kw):
-    return fields.String(validate=_valid_country, **kw)
+    return fields.String(validate=_valid_country, metadata={
+        "pattern": "^[A-Z]{2}$",
+        "description": "An assigned ISO 3166-1 alpha-2 country code; null: the installation's "
+                       "top-level rules apply."}, **kw)
 
 
 def window_keys(windows) -> set[str]:

@@ -450,6 +450,7 @@ def _after_account(tx, account, _account, actor, changes, new, old_collector) ->
 
 DERIVED: dict[str, Callable[[ChangeWriter, Any, Account], dict[str, Any]]] = {
     "visit": _visit_flags,
-    "account": derived.account_defaults,  # the server's default jurisdiction
+    # A new account's jurisdiction: the server's default (derived.account_defaults).
+    "account": lambda tx, account, existing: derived.account_defaults(tx, account, existing),
 }
 FOLLOW_UPS = {"visit": _after_visit, "payment": _after_payment, "account": _after_account}
