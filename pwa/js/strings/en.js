@@ -314,7 +314,7 @@ export default {
     until: 'Until {until}',
     from_until: '{from} until {until}',
     now_title: 'Do not visit now',
-    now_text: 'The customer asked not to be visited until {until}: {reason}',
+    now_text: 'No visits until {until}: {reason}',
     now_hint: 'A visit made now is flagged for your supervisor. Plan another time instead.',
     coming_title: 'Coming up: times not to visit',
     add_open: 'Customer asked not to be visited…',

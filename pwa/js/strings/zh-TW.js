@@ -309,7 +309,7 @@ export default {
     until: '至 {until}',
     from_until: '{from} 至 {until}',
     now_title: '現在請勿拜訪',
-    now_text: '客戶要求在 {until} 之前不要來訪：{reason}',
+    now_text: '{until} 之前請勿拜訪：{reason}',
     now_hint: '現在拜訪會被標記給主管。請改約其他時間。',
     coming_title: '即將開始的勿訪期間',
     add_open: '客戶要求暫時不要來訪…',

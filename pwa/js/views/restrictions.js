@@ -7,7 +7,7 @@
 //   the form says to reveal nothing about the debt and asks who the person is.
 
 import { h } from '../dom.js';
-import { t, tv, formatDateTime } from '../i18n.js';
+import { t, tv, formatDateTime, locale } from '../i18n.js';
 import { recordChanges } from '../outbox.js';
 import { emit } from '../events.js';
 import { dateInZone, instantFromZoned, isoInZone, addDays } from '../time.js';
@@ -18,6 +18,16 @@ export const RELATIONS = ['employee', 'family', 'neighbour', 'other'];
 const MAX_REASON = 200;
 
 const untilText = (w, zone) => formatDateTime(w.end, zone);
+
+/** The zone's name in the reader's language ("Taipei Standard Time"), never its code. */
+function zoneName(zone) {
+  try {
+    const parts = new Intl.DateTimeFormat(locale(), { timeZone: zone, timeZoneName: 'long' }).formatToParts(new Date());
+    return parts.find((p) => p.type === 'timeZoneName')?.value || zone;
+  } catch {
+    return zone;
+  }
+}
 
 function windowItem(w, zone, now) {
   const inForce = w.start <= now;
@@ -68,6 +78,11 @@ export function thirdPartyPart(account) {
     h('option', { value: '' }, t('form.choose')),
     RELATIONS.map((r) => h('option', { value: r }, tv('met_relation', r))));
   const contact = account?.original_contact_name || t('restrictions.the_contact');
+  // A choice made answers the form's complaint about it.
+  relation.addEventListener('change', () => {
+    const error = relation.closest('.field')?.querySelector('[data-error-for=met_relation]');
+    if (error && relation.value) error.textContent = '';
+  });
   return h('div', { class: 'third-party', 'data-testid': 'third-party' },
     h('div', { class: 'situation guard', 'data-situation': 'third_party' },
       h('strong', null, t('restrictions.guard_title')), ' ',
@@ -122,7 +137,7 @@ function windowForm(ctx, account, close) {
   const save = h('button', { class: 'btn btn-primary', type: 'submit', 'data-testid': 'window-save' }, t('restrictions.save'));
   const cancel = h('button', { class: 'btn btn-secondary', type: 'button', onclick: close }, t('restrictions.cancel'));
   const form = h('form', { class: 'window-form', novalidate: true },
-    h('p', { class: 'hint' }, t('restrictions.form_hint', { zone })),
+    h('p', { class: 'hint' }, t('restrictions.form_hint', { zone: zoneName(zone) })),
     h('div', { class: 'two-fields' },
       field(t('restrictions.from_date'), fromDate, { id: 'from_date' }),
       field(t('restrictions.time_optional'), fromTime, { id: 'from_time' })),
