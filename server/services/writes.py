@@ -296,11 +296,11 @@ def _plan(tx: ChangeWriter, change: Change) -> _Plan:
     outcome = decide_fields(
         entity=change.entity, base_version=base_version, client_id=actor.client_id,
         hlc=actor.hlc, incoming=values, current=before, clocks=clocks,
-        # Set fields written concurrently merge item by item against what
-        # the writer last saw (sync.merge.SET_FIELDS; docs/rules.md).
+        # Set fields changed since the writer's base merge item by item
+        # against what it saw there (sync.merge.SET_FIELDS; docs/rules.md).
         base=set_fields.base_reader(tx.session, change.entity, change.id, base_version),
     )
-    values = {**values, **outcome.merged_values}
+    values.update(outcome.merged_values)
     changes = {name: values[name] for name in outcome.taken
                if new or before.get(name) != values[name]}
     for name, value in change.kept.items():

@@ -25,6 +25,9 @@ const CODE_GROUPS = {
   status: 'visit_status', met: 'met', result: 'result', delinquency_reason: 'reason', method: 'method',
 };
 const TIME_FIELDS = new Set(['scheduled_at', 'arrived_at', 'departed_at', 'collected_at']);
+// Contact restrictions (views/restrictions.js).
+Object.assign(LABELS, { do_not_visit: 'restrictions.title', met_relation: 'restrictions.relation' });
+CODE_GROUPS.met_relation = 'met_relation';
 
 function fieldName(field) {
   return LABELS[field] ? t(LABELS[field], { currency: '' }).replace(/[?？]|\(\)|（）/g, '').trim() : t('problem.other_field');
