@@ -68,6 +68,20 @@ CONTENT_VERIFIED = "Content received and verified"
 RETENTION_PURGED = "Retention: the content was deleted {days} days after it arrived"
 NOT_SHA256 = "Not a SHA-256 digest (64 lower-case hexadecimal digits)."
 
+# -- account contact restrictions (PROTOCOL.md 1.1) -------------------------------
+TOO_MANY_WINDOWS = "At most {max} do-not-visit periods per account."
+WINDOW_NOT_OBJECT = "Period {n}: expected an object with from, to and reason."
+WINDOW_UNKNOWN_KEY = "Period {n}: unknown key {key}; a period has from, to and reason."
+WINDOW_TIME = "Period {n}: {key} must be an RFC 3339 time with an offset."
+WINDOW_YEAR = "Period {n}: the year must be {min_year} to {max_year}."
+WINDOW_ORDER = "Period {n}: from must be before to."
+WINDOW_REASON = "Period {n}: the reason needs at least one letter or digit."
+WINDOW_REASON_LONG = "Period {n}: the reason is longer than {max} characters."
+WINDOWS_NOT_REMOVED = ("A collector may add do-not-visit periods but not remove them; "
+                       "a supervisor removes a period.")
+NOT_COUNTRY = "Not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. TW)."
+RELATION_ONLY_FOR_OTHERS = "The relation is recorded only when someone else was met."
+
 # -- the account import file (its own format, before the write layer's checks) ---
 NOT_AMOUNT = "Not an amount with at most 2 decimals."
 NOT_DECIMAL = "Not a decimal number."

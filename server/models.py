@@ -163,6 +163,10 @@ class Account(SyncedRecord, db.Model):
     status: Mapped[str] = mapped_column(String(32), default="active")
     delinquency_reason: Mapped[str | None] = mapped_column(String(32))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Contact restrictions (PROTOCOL.md 1.1): windows not to visit, and the
+    # jurisdiction whose rules apply (None: the installation's top-level rules).
+    do_not_visit: Mapped[list] = mapped_column(JSON, default=list)
+    jurisdiction: Mapped[str | None] = mapped_column(String(2))
 
 
 class Visit(SyncedRecord, db.Model):
@@ -182,6 +186,8 @@ class Visit(SyncedRecord, db.Model):
     checkin_fix_age_s: Mapped[int | None] = mapped_column(Integer)
     met: Mapped[str | None] = mapped_column(String(32))
     met_name: Mapped[str | None] = mapped_column(String(200))
+    # The other person's relation to the debtor (third-party disclosure guard).
+    met_relation: Mapped[str | None] = mapped_column(String(16))
     redirected_to: Mapped[str | None] = mapped_column(String(200))
     other_guests_present: Mapped[bool | None] = mapped_column(Boolean)
     waited_minutes: Mapped[int | None] = mapped_column(Integer)

@@ -9,7 +9,8 @@ conflicts. Nothing here touches storage: the caller applies the outcome.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,38 @@ DOMAIN_PRECEDENCE: dict[tuple[str, str], tuple[Any, ...]] = {
 
 RULE_DOMAIN = "domain_precedence"
 RULE_HLC = "last_writer_wins_hlc"
+
+# Fields whose value is a set of items (a list on the wire, sent whole). A
+# concurrent write merges item by item against the value its writer last
+# saw, instead of one whole list winning: two phones adding a window each
+# keep both, and an item one side removed stays removed (docs/rules.md,
+# "Do-not-visit windows"). Nothing is lost, so it is no conflict.
+SET_FIELDS: frozenset[tuple[str, str]] = frozenset({("account", "do_not_visit")})
+
+# A FieldDecision that carries no merged value.
+NOT_MERGED: Any = object()
+
+
+def set_item_key(item: Any) -> str:
+    """An item of a set field, as the text two equal items share."""
+    return json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def merge_set(base: Iterable[Any] | None, current: Iterable[Any] | None,
+              incoming: Iterable[Any] | None) -> list[Any]:
+    """Three-way merge of a set: ``current`` (the stored value), without the
+    items the incoming writer removed from ``base`` (the value it last saw),
+    with the items it added; sorted by item, each item once."""
+    base_keys = {set_item_key(x) for x in base or ()}
+    incoming = list(incoming or ())
+    incoming_keys = {set_item_key(x) for x in incoming}
+    removed = base_keys - incoming_keys
+    merged = {set_item_key(x): x for x in current or () if set_item_key(x) not in removed}
+    for item in incoming:
+        key = set_item_key(item)
+        if key not in base_keys:
+            merged.setdefault(key, item)
+    return [merged[key] for key in sorted(merged)]
 
 
 @dataclass(frozen=True)
@@ -42,6 +75,8 @@ class FieldDecision:
     rule: str | None = None
     # Clock of the value that was kept, so the loser can be stored beside it.
     other_clock: FieldClock | None = None
+    # For a set field written concurrently: the merged value to write.
+    merged: Any = NOT_MERGED
 
 
 @dataclass
@@ -61,15 +96,23 @@ class MergeOutcome:
     def concurrent(self) -> frozenset[str]:
         return frozenset(d.field for d in self.decisions if d.concurrent)
 
+    @property
+    def merged_values(self) -> dict[str, Any]:
+        """Values to write instead of the incoming ones (set fields)."""
+        return {d.field: d.merged for d in self.decisions if d.merged is not NOT_MERGED}
+
 
 def merge_status(outcome: MergeOutcome, clocks: Mapping[str, FieldClock], *,
                  base_version: int, client_id: str, new: bool) -> str:
     """The push result of a mutation (PROTOCOL.md "Push"): ``conflict`` when a
     concurrent write touched one of its fields, ``merged`` when the record
-    moved on since ``base_version`` by another writer in other fields only,
-    else ``applied``."""
+    moved on since ``base_version`` by another writer in other fields only
+    or a set field was merged with items the writer had not seen, else
+    ``applied``."""
     if outcome.conflicts:
         return "conflict"
+    if outcome.merged_values:
+        return "merged"  # a set field kept items the writer had not seen
     if not new and any(c.version > base_version and c.client_id != client_id
                        for c in clocks.values()):
         return "merged"
@@ -117,6 +160,7 @@ def decide_fields(
     current: Mapping[str, Any],
     clocks: Mapping[str, FieldClock],
     equal: Callable[[Any, Any], bool] = lambda a, b: a == b,
+    base: Callable[[str], Any] | None = None,
 ) -> MergeOutcome:
     """Decide each incoming field.
 
@@ -129,10 +173,24 @@ def decide_fields(
 
     ``base_version`` 0 means the writer has seen nothing of the record, so
     every field another client ever wrote is concurrent.
+
+    A set field (``SET_FIELDS``) changed since ``base_version`` is merged item
+    by item (``merge_set``) with ``base(name)``, its value at that version;
+    the decision carries the result in ``merged`` and is no conflict.
     """
     outcome = MergeOutcome()
     for name, value in incoming.items():
         clock = clocks.get(name)
+        if (entity, name) in SET_FIELDS and clock is not None and clock.version > base_version:
+            # Changed since the writer's base — by anyone, its own earlier
+            # mutations included, since each carries the whole list it knew
+            # at that base: merge against the base, never overwrite.
+            seen = base(name) if base is not None else None
+            merged = merge_set(seen, current.get(name), value)
+            outcome.decisions.append(FieldDecision(
+                name, take=True, concurrent=clock.client_id != client_id,
+                merged=NOT_MERGED if merged == list(value or ()) else merged))
+            continue
         if clock is None or clock.version <= base_version or clock.client_id == client_id:
             outcome.decisions.append(FieldDecision(name, take=True, concurrent=False))
             continue

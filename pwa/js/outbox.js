@@ -7,6 +7,7 @@ import { transact, req, RECORD_STORES, outboxRange } from './db.js';
 import * as hlc from './hlc.js';
 import { isoLocal } from './time.js';
 import { emit } from './events.js';
+import { overPending } from './restrictions.js';
 
 const OUTBOX_AND_RECORDS = ['outbox', ...Object.values(RECORD_STORES)];
 
@@ -75,7 +76,8 @@ export async function rebuildRecord(s, entity, id, clientId) {
     return orphan;
   }
   const merged = { ...(server || {}), id, version: current?.version || 0, _server: server };
-  for (const e of pending) Object.assign(merged, e.fields);
+  // A window list adds to the server's (restrictions.js); other fields replace.
+  for (const e of pending) Object.assign(merged, overPending(entity, merged, e.fields));
   await req(store.put(merged));
   return merged;
 }

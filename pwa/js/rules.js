@@ -3,6 +3,7 @@
 // visit arrives; these are early warnings so the collector can plan better.
 
 import { zonedParts, dateInZone, daysBetween, minutesOfDay, parseInstant } from './time.js';
+import { windowAt } from './restrictions.js';
 
 export const DEFAULT_RULES = {
   contact_hours: { start: '08:00', end: '21:00' },
@@ -17,6 +18,27 @@ export const DEFAULT_RULES = {
 
 export function withDefaults(rules) {
   return { ...DEFAULT_RULES, ...(rules || {}) };
+}
+
+/**
+ * The rules of `account`: its jurisdiction's contact hours, attempt limit and
+ * way of counting attempts (the pull's `rules.jurisdictions`, PROTOCOL.md 1.1),
+ * else the top-level ones — as the server judges its visits.
+ */
+export function rulesFor(rules, account) {
+  const r = withDefaults(rules);
+  const own = account?.jurisdiction ? r.jurisdictions?.[account.jurisdiction] : null;
+  return own ? { ...r, ...own } : r;
+}
+
+/**
+ * Whom an attempt reached (server/rules/attempts.py): the original contact
+ * when met or when nobody was (the visit sought them), else the person met
+ * by name, with case, width and spacing ignored.
+ */
+export function attemptPerson(visit) {
+  if (visit?.met !== 'other_person') return 'original_contact';
+  return `other:${String(visit.met_name || '').normalize('NFKC').toLowerCase().split(/\s+/).filter(Boolean).join(' ')}`;
 }
 
 /** Whole days past due in the account's zone, from the phone's own date (PROTOCOL: the phone recomputes). */
@@ -52,12 +74,13 @@ export function attemptsOf(visits) {
 }
 
 /**
- * Warnings for a visit planned at `when` (a Date) on `account`.
- * Returns keys: outside_contact_hours, outside_preferred_window, attempt_limit, same_slot_repeat.
+ * Warnings for a visit planned at `when` (a Date) on `account`, by the rules
+ * of the account's jurisdiction. Returns keys: outside_contact_hours,
+ * outside_preferred_window, attempt_limit, same_slot_repeat, do_not_visit.
  */
 export function planWarnings({ when, account, visitsOfAccount, rules, visitId = null }) {
   if (!when) return [];
-  const r = withDefaults(rules);
+  const r = rulesFor(rules, account);
   const zone = account?.timezone || 'UTC';
   const minute = minutesInZone(when, zone);
   const warnings = [];
@@ -69,12 +92,16 @@ export function planWarnings({ when, account, visitsOfAccount, rules, visitId = 
   }
   const earlier = attemptsOf(visitsOfAccount || []).filter((v) => v.id !== visitId && attemptTime(v) < when);
   const windowStart = when.getTime() - r.attempt_limit.window_days * 86400_000;
-  const recent = earlier.filter((v) => attemptTime(v).getTime() > windowStart);
+  // A planned visit seeks the original contact; where attempts count per
+  // person, only those that reached them count.
+  const counted = r.attempts_per === 'person' ? earlier.filter((v) => attemptPerson(v) === 'original_contact') : earlier;
+  const recent = counted.filter((v) => attemptTime(v).getTime() > windowStart);
   if (recent.length >= r.attempt_limit.max) warnings.push('attempt_limit');
   const last = earlier[earlier.length - 1];
   if (last && partOfDay(minutesInZone(attemptTime(last), zone)) === partOfDay(minute)) {
     warnings.push('same_slot_repeat');
   }
+  if (windowAt(account, when)) warnings.push('do_not_visit');
   return warnings;
 }
 

@@ -94,6 +94,9 @@ def entity_components() -> dict[str, dict]:
                        "marked readOnly is computed or kept by the server.")
         components[name.title()] = _json_schema_patterns(
             {"type": "object", "description": description, "properties": properties})
+    # Schemas nested in a record's fields (an account's do-not-visit Window).
+    nested = spec.to_dict().get("components", {}).get("schemas", {})
+    components.update({k: _json_schema_patterns(v) for k, v in nested.items()})
     return components
 
 
@@ -283,6 +286,49 @@ def openapi_document(body_limit: int) -> dict:
                 "`checkin_accuracy_m`; the phone asks before it records a check-in farther than "
                 "`rules.geofence_m` from the account, and may replace a check-in's position "
                 "until the visit is done (the earlier one stays in the history).\n"
+                # -- account contact restrictions (PROTOCOL.md 1.1; docs/rules.md) --
+                "* `account.do_not_visit` windows cover `from` up to, not including, `to`; "
+                "they are stored and sent with both times in UTC, sorted, each window once; at "
+                "most 50 per account, a `reason` of at most 200 characters with at least one "
+                "letter or digit, and no keys other than `from`, `to` and `reason`. Each bad "
+                "window is named in the `rejected` errors (`Period 2: from must be before to.`).\n"
+                "* `do_not_visit` is one field sent whole, but it is merged as a set: when it "
+                "changed since the mutation's `base_version` (by another device, or by the same "
+                "device's earlier mutation on that base), the server keeps the stored windows, "
+                "removes those the writer removed from the list it saw at `base_version`, and "
+                "adds those it added. Two devices adding a window each keep both; nothing is "
+                "lost, so it is no conflict, and the result is `merged` when windows the writer "
+                "had not seen were kept.\n"
+                "* A collector may add windows, never remove one (`rejected`); a supervisor "
+                "removes them.\n"
+                "* `account.jurisdiction` is checked against the assigned ISO 3166-1 alpha-2 "
+                "codes. A new account whose writer names none gets the server's "
+                "`default_jurisdiction` when it is created; changing the setting later moves no "
+                "existing account. Null (accounts from before version 1.1, or cleared by a "
+                "supervisor) means the top-level rules.\n"
+                "* The pull's `rules` also carries `default_jurisdiction`, `attempts_per` "
+                "(`account`: every attempt on the account counts; `person`: only those on the same "
+                "person of the debt) and, per jurisdiction, `attempts_per` beside "
+                "`contact_hours` and `attempt_limit`. A jurisdiction's entry is complete: values "
+                "it does not set itself are the top-level ones, already filled in.\n"
+                "* Per person (the US): a done visit counts against the original contact when it "
+                "met them or nobody (it sought them), else against the person met, by `met_name` "
+                "with case, width and spacing ignored; `attempt_limit_exceeded` counts only the "
+                "attempts on the same person as this visit, and the plan's `attempt_limit` those "
+                "on the original contact.\n"
+                "* Contact hours allow both ends in every jurisdiction (the product's rule), also "
+                "where a law's prohibited period begins at the end minute (Japan 21:00, mainland "
+                "China 22:00): 21:00:00 is not flagged, 21:00:01 is.\n"
+                "* `inside_do_not_visit` is computed when the visit is written, from the "
+                "account's windows at that moment: a window added afterwards does not flag a "
+                "visit already recorded. The plan's `do_not_visit` warning uses `scheduled_at`.\n"
+                "* `visit.met_relation` (`employee`, `family`, `neighbour`, `other`) is an "
+                "outcome field (C, and S for corrections; an amendment on a done visit) and may "
+                "be set only while `met` is `other_person`; changing `met` away from it needs "
+                "`met_relation: null` in the same mutation.\n"
+                "* The account import file may add an optional column `jurisdiction` (after the "
+                "protocol's columns, which stay as they are): an empty cell gives a new account "
+                "the default and leaves a known account's as it is.\n"
                 + ATTACHMENT_CHOICES
             ),
         },
@@ -391,7 +437,21 @@ def openapi_document(body_limit: int) -> dict:
                         "missed_after_minutes": {
                             "type": "integer", "minimum": 0,
                             "description": "A planned visit with no check-in this long after its "
-                                           "appointment is shown as missed on the phone."}}},
+                                           "appointment is shown as missed on the phone."},
+                        "attempts_per": _enum(("account", "person")),
+                        "default_jurisdiction": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                        "jurisdictions": {
+                            "type": "object",
+                            "description": "PROTOCOL.md 1.1: an account's rules are its "
+                                           "jurisdiction's entry, else the top-level keys.",
+                            "additionalProperties": {"type": "object", "required": [
+                                "contact_hours", "attempt_limit"], "properties": {
+                                "contact_hours": {"type": "object", "properties": {
+                                    "start": {"type": "string"}, "end": {"type": "string"}}},
+                                "attempt_limit": {"type": "object", "properties": {
+                                    "max": {"type": "integer"},
+                                    "window_days": {"type": "integer"}}},
+                                "attempts_per": _enum(("account", "person"))}}}}},
                 "PullResponse": {
                     "type": "object",
                     "required": ["changes", "cursor", "has_more", "server_hlc", "server_time", "rules"],
@@ -474,7 +534,9 @@ def openapi_document(body_limit: int) -> dict:
                     "cancelled, not undated) on accounts currently assigned to them; times are "
                     "given on the account's clock; `warnings` may also hold `tight_schedule` "
                     "(leave-by falls before the previous visit ends) and `no_position` (the "
-                    "account has no coordinates). A supervisor must name `collector` (400 "
+                    "account has no coordinates); `outside_contact_hours` and `attempt_limit` "
+                    "follow the account's jurisdiction, and `do_not_visit` means `scheduled_at` "
+                    "falls inside one of the account's windows. A supervisor must name `collector` (400 "
                     "otherwise); a collector naming anyone else gets 403, whether that user "
                     "exists or not."
                 ),

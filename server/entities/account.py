@@ -20,6 +20,7 @@ from .fields import (
     text,
     timezone,
 )
+from .restrictions import DoNotVisitField, collectors_only_add_windows, country_code
 from .spec import EntitySpec, Errors, Proposal
 
 ACCOUNT_STATUSES = ("active", "promised", "settled", "escalated_agency", "escalated_legal", "closed")
@@ -45,6 +46,9 @@ class AccountSchema(Schema):
     status = enum(ACCOUNT_STATUSES)
     delinquency_reason = enum(DELINQUENCY_REASONS, allow_none=True)
     notes = text(10000)
+    # PROTOCOL.md 1.1 "Account contact restrictions" (entities/restrictions.py).
+    do_not_visit = DoNotVisitField()
+    jurisdiction = country_code(allow_none=True)
 
 
 def unique_ref(p: Proposal) -> Errors:
@@ -73,10 +77,11 @@ SPEC = EntitySpec(
         **{f: SUPERVISOR for f in _SCHEMA.fields},
         **{f: BOTH for f in (
             "original_contact_phone", "address_notes", "delinquency_reason", "notes")},
+        "do_not_visit": BOTH,
     },
     read_only=("days_past_due", "aging_bucket", "priority", "attempts_recent",
                "broken_promises", "alerts", "escalation"),
     required_on_create=("ref", "customer_name", "timezone", "currency"),
     defaults=lambda role, user_id, account: {"status": "active", "principal": 0, "amount_due": 0},
-    invariants=(unique_ref, assigned_to_a_collector),
+    invariants=(unique_ref, assigned_to_a_collector, collectors_only_add_windows),
 )

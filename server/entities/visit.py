@@ -29,6 +29,9 @@ from .spec import EntitySpec, Errors, Proposal
 
 VISIT_STATUSES = ("planned", "done", "missed", "cancelled")
 MET_VALUES = ("original_contact", "other_person", "nobody")
+# Who the other person is to the debtor (third-party disclosure guard,
+# docs/rules.md "Third parties").
+MET_RELATIONS = ("employee", "family", "neighbour", "other")
 VISIT_RESULTS = (
     "paid_full", "paid_partial", "promise_to_pay", "refused", "dispute",
     "not_present", "premises_closed", "rescheduled", "other",
@@ -53,6 +56,7 @@ class VisitSchema(Schema):
     )
     met = enum(MET_VALUES, allow_none=True)
     met_name = text(200)
+    met_relation = enum(MET_RELATIONS, allow_none=True)
     redirected_to = text(200)
     other_guests_present = StrictBoolean(allow_none=True)
     waited_minutes = fields.Integer(
@@ -80,6 +84,7 @@ OUTCOME_FIELDS = (
     "met", "met_name", "redirected_to", "other_guests_present", "waited_minutes",
     "delinquency_reason", "result", "promise_amount", "promise_date", "notes",
     "conduct_confirmed", "amendment_reason",
+    "met_relation",  # third-party disclosure guard
 )
 # The one field of a done visit that is not evidence of what happened.
 FREE_AFTER_DONE = frozenset({"plan_notes", "amendment_reason"})
@@ -156,6 +161,15 @@ def promises_are_complete(p: Proposal) -> Errors:
     return errors
 
 
+def relation_only_for_someone_else(p: Proposal) -> Errors:
+    """A relation describes the other person met; beside the original
+    contact or nobody it would be a false record."""
+    if p.after.get("met_relation") is not None and p.after.get("met") != "other_person":
+        if {"met", "met_relation"} & p.changes.keys():
+            return {"met_relation": [messages.RELATION_ONLY_FOR_OTHERS]}
+    return {}
+
+
 def _defaults(role: str, user_id: str | None, account) -> dict:
     collector = user_id if role == "collector" else account.get("assigned_collector_id")
     return {"status": "planned", "collector_id": collector}
@@ -172,5 +186,5 @@ SPEC = EntitySpec(
     required_on_create=("account_id", "collector_id"),
     defaults=_defaults,
     invariants=(collector_named, done_is_final, amendments_carry_a_reason,
-                done_needs_an_outcome, promises_are_complete),
+                done_needs_an_outcome, promises_are_complete, relation_only_for_someone_else),
 )

@@ -13,6 +13,18 @@ Environment overrides: ``FIELDVISIT_RULES_<FIELD NAME IN CAPITALS>``, e.g.::
     FIELDVISIT_RULES_RECOVERY_CURVE=0:0.95,90:0.7,365:0.25
     FIELDVISIT_RULES_DAY_PART_BOUNDS=12:00-17:00
     FIELDVISIT_RULES_ARRIVED_LATE_GRACE_MINUTES=10
+    FIELDVISIT_RULES_ATTEMPTS_PER=account
+    FIELDVISIT_RULES_DEFAULT_JURISDICTION=TW
+
+Jurisdictions (``server/rules/jurisdictions.py``; defaults and sources in
+docs/rules.md, "Jurisdictions") are configured the same way::
+
+    FIELDVISIT_RULES_JURISDICTIONS=US,IN,CN,JP,TW        # which ones (default: all shipped)
+    FIELDVISIT_RULES_JURISDICTION_US_CONTACT_HOURS=08:00-21:00
+    FIELDVISIT_RULES_JURISDICTION_US_ATTEMPT_MAX=7
+    FIELDVISIT_RULES_JURISDICTION_US_ATTEMPT_WINDOW_DAYS=7
+    FIELDVISIT_RULES_JURISDICTION_US_ATTEMPTS_PER=person  # or account
+    FIELDVISIT_RULES_JURISDICTION_SG_CONTACT_HOURS=09:00-21:00  # adds SG
 
 A value that does not parse or breaks an invariant, and an unknown
 ``FIELDVISIT_RULES_*`` name (most likely a typo that would otherwise be
@@ -29,10 +41,19 @@ promise escalation is suggested anyway (see ``escalation.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .clock import parse_hhmm
+from .jurisdictions import (
+    ATTEMPT_COUNTING,
+    DEFAULT_JURISDICTIONS,
+    PER_ACCOUNT,
+    SETTINGS,
+    Jurisdiction,
+    configured,
+    is_country_code,
+)
 
 ENV_PREFIX = "FIELDVISIT_RULES_"
 
@@ -86,6 +107,14 @@ class RulesConfig:
     redirect_limit: int = 2
     # Parts of the day: morning before the first, evening after the second.
     day_part_bounds: tuple[str, str] = ("12:00", "17:00")
+    # How attempts count against the limit: all of the account's, or only
+    # those on the same person of that debt (docs/rules.md, "Attempts").
+    attempts_per: str = PER_ACCOUNT
+    # The jurisdiction a new account gets when its writer names none.
+    default_jurisdiction: str = "TW"
+    # Each place's own contact hours and attempt limit (docs/rules.md,
+    # "Jurisdictions"); an account in none of them follows the values above.
+    jurisdictions: tuple[Jurisdiction, ...] = DEFAULT_JURISDICTIONS
 
     def __post_init__(self) -> None:
         # Accept lists (e.g. from JSON) but store tuples, so the config stays hashable.
@@ -97,7 +126,11 @@ class RulesConfig:
             self, "recovery_curve", tuple((int(d), float(c)) for d, c in self.recovery_curve)
         )
         object.__setattr__(self, "day_part_bounds", tuple(self.day_part_bounds))
+        object.__setattr__(self, "jurisdictions",
+                           tuple(sorted(self.jurisdictions, key=lambda j: j.code)))
         _validate(self)
+        # The rules of each jurisdiction, made once (``for_jurisdiction``).
+        object.__setattr__(self, "_resolved", {})
 
     # -- parsed views -------------------------------------------------------
 
@@ -121,6 +154,32 @@ class RulesConfig:
     def evening_after(self):
         return parse_hhmm(self.day_part_bounds[1])
 
+    # -- jurisdictions ---------------------------------------------------------
+
+    def jurisdiction(self, code: str | None) -> Jurisdiction | None:
+        return next((j for j in self.jurisdictions if j.code == code), None)
+
+    def for_jurisdiction(self, code: str | None) -> RulesConfig:
+        """The rules of an account in ``code``: the jurisdiction's own values
+        over the top-level ones; the top-level rules themselves when no such
+        jurisdiction is configured (or ``code`` is None)."""
+        resolved = self._resolved.get(code)
+        if resolved is None:
+            resolved = self
+            own = self.jurisdiction(code)
+            if own is not None:
+                changes = {name: getattr(own, name) for name in _JURISDICTION_FIELDS
+                           if getattr(own, name) is not None}
+                resolved = replace(self, **changes) if changes else self
+            self._resolved[code] = resolved
+        return resolved
+
+    def for_account(self, account: Any) -> RulesConfig:
+        """The rules of ``account`` (a record or a mapping with ``jurisdiction``)."""
+        if isinstance(account, Mapping):
+            return self.for_jurisdiction(account.get("jurisdiction"))
+        return self.for_jurisdiction(getattr(account, "jurisdiction", None))
+
     # -- construction from the environment -----------------------------------
 
     @classmethod
@@ -128,10 +187,26 @@ class RulesConfig:
         """Defaults overridden by ``FIELDVISIT_RULES_*`` variables in ``environ``."""
         known = {f.name.upper(): f.name for f in fields(cls)}
         overrides: dict[str, Any] = {}
+        keep: tuple[str, ...] | None = None
+        settings: dict[str, dict[str, Any]] = {}
         for key, raw in environ.items():
             if not key.startswith(ENV_PREFIX):
                 continue
             suffix = key[len(ENV_PREFIX):]
+            if suffix.startswith(_JURISDICTION_PREFIX):
+                try:
+                    code, name, value = _parse_jurisdiction_setting(
+                        suffix[len(_JURISDICTION_PREFIX):], raw.strip())
+                except ValueError as exc:
+                    raise ValueError(f"{key}={raw!r}: {exc}") from None
+                settings.setdefault(code, {})[name] = value
+                continue
+            if suffix == "JURISDICTIONS":
+                try:
+                    keep = _parse_codes(raw.strip())
+                except ValueError as exc:
+                    raise ValueError(f"{key}={raw!r}: {exc}") from None
+                continue
             name = known.get(suffix)
             if name is None:
                 raise ValueError(
@@ -143,6 +218,8 @@ class RulesConfig:
             except ValueError as exc:
                 raise ValueError(f"{key}={raw!r}: {exc}") from None
         try:
+            if keep is not None or settings:
+                overrides["jurisdictions"] = configured(DEFAULT_JURISDICTIONS, keep, settings)
             return cls(**overrides)
         except ValueError as exc:
             raise ValueError(f"{ENV_PREFIX}*: {exc}") from None
@@ -156,9 +233,8 @@ class RulesConfig:
         rest let the phone plan, warn and rank accounts without the server.
         """
         return {
-            "contact_hours": {"start": self.contact_hours[0], "end": self.contact_hours[1]},
+            **self._place_rules_wire(),
             "preferred_windows": [list(w) for w in self.preferred_windows],
-            "attempt_limit": {"max": self.attempt_max, "window_days": self.attempt_window_days},
             "geofence_m": self.geofence_m,
             "early_margin_minutes": self.early_margin_minutes,
             "arrived_late_grace_minutes": self.arrived_late_grace_minutes,
@@ -181,7 +257,25 @@ class RulesConfig:
                 "days_past_due": self.escalation_days_past_due,
             },
             "redirect_limit": self.redirect_limit,
+            # PROTOCOL.md 1.1 "Account contact restrictions": an account's
+            # rules are its jurisdiction's entry here, else the keys above.
+            "default_jurisdiction": self.default_jurisdiction,
+            "jurisdictions": {j.code: self.for_jurisdiction(j.code)._place_rules_wire()
+                              for j in self.jurisdictions},
         }
+
+    def _place_rules_wire(self) -> dict[str, Any]:
+        """The rules that differ by jurisdiction, as the pull carries them."""
+        return {
+            "contact_hours": {"start": self.contact_hours[0], "end": self.contact_hours[1]},
+            "attempt_limit": {"max": self.attempt_max, "window_days": self.attempt_window_days},
+            "attempts_per": self.attempts_per,
+        }
+
+
+# The RulesConfig fields a jurisdiction may set for its accounts.
+_JURISDICTION_FIELDS = ("contact_hours", "attempt_max", "attempt_window_days", "attempts_per")
+_JURISDICTION_PREFIX = "JURISDICTION_"
 
 
 # -- parsing of environment strings ----------------------------------------
@@ -228,6 +322,41 @@ def _parse_float(text: str) -> float:
     return value
 
 
+def _parse_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError("expected one of " + ", ".join(choices))
+        return value
+    return parse
+
+
+def _parse_code(text: str) -> str:
+    code = text.strip().upper()
+    if not is_country_code(code):
+        raise ValueError(f"expected an ISO 3166-1 alpha-2 country code such as TW, got {text!r}")
+    return code
+
+
+def _parse_codes(text: str) -> tuple[str, ...]:
+    codes = [c for c in (s.strip() for s in text.split(",")) if c]
+    if not codes:
+        raise ValueError("expected country codes, e.g. 'US,IN,CN,JP,TW'")
+    return tuple(_parse_code(c) for c in codes)
+
+
+def _parse_jurisdiction_setting(rest: str, raw: str) -> tuple[str, str, Any]:
+    """``US_ATTEMPT_MAX`` and its value → ("US", "attempt_max", 7)."""
+    code, sep, setting = rest.partition("_")
+    if not sep or setting not in SETTINGS:
+        raise ValueError("expected FIELDVISIT_RULES_JURISDICTION_<CODE>_<SETTING> with a "
+                         "setting of " + ", ".join(SETTINGS))
+    name, code = setting.lower(), _parse_code(code)
+    value = _PARSERS[name](raw)
+    Jurisdiction(code, **{name: value})  # checked here, so the error names its variable
+    return code, name, value
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "contact_hours": _parse_range,
     "preferred_windows": _parse_windows,
@@ -248,6 +377,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "escalation_days_past_due": _parse_int,
     "redirect_limit": _parse_int,
     "day_part_bounds": _parse_range,
+    "attempts_per": _parse_choice(ATTEMPT_COUNTING),
+    "default_jurisdiction": _parse_code,
 }
 
 
@@ -289,6 +420,14 @@ def _validate(cfg: RulesConfig) -> None:
     _at_least(cfg, "broken_promise_boost", 1.0)
     _at_least(cfg, "broken_promise_boost_cap", 1.0)
     _validate_curve(cfg.recovery_curve)
+    if cfg.attempts_per not in ATTEMPT_COUNTING:
+        raise ValueError(f"attempts_per: must be one of {', '.join(ATTEMPT_COUNTING)}")
+    if not is_country_code(cfg.default_jurisdiction):
+        raise ValueError(f"default_jurisdiction: {cfg.default_jurisdiction!r} is not an "
+                         "ISO 3166-1 alpha-2 country code")
+    codes = [j.code for j in cfg.jurisdictions]
+    if len(set(codes)) != len(codes):
+        raise ValueError("jurisdictions: each code may be configured once")
 
 
 def _validate_curve(curve: tuple[tuple[int, float], ...]) -> None:

@@ -10,6 +10,11 @@ UTC instants, so a daylight-saving change neither stretches nor shrinks them.
 Attempt window: an attempt counts in the window ending at ``t`` when it lies
 in ``(t − window_days × 24 h, t]`` — an attempt exactly one week earlier has
 dropped out.
+
+Jurisdictions: ``visit_flags`` judges a visit by its account's rules
+(``RulesConfig.for_account``: contact hours, attempt limit and how attempts
+are counted, docs/rules.md "Jurisdictions"), and flags a visit inside one of
+the account's do-not-visit windows (``restrictions.py``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from typing import Any
 
 from geopy.distance import geodesic
 
+from .attempts import Attempt, attempt_person, attempt_time, counted_attempts
 from .clock import as_utc, to_local
 from .config import DEFAULT_CONFIG, RulesConfig
+from .restrictions import INSIDE_DO_NOT_VISIT, is_inside_do_not_visit
 
 OUTSIDE_CONTACT_HOURS = "outside_contact_hours"
 FAR_FROM_SITE = "far_from_site"
@@ -34,6 +41,7 @@ VISIT_FLAGS = (
     ARRIVED_LATE,
     ATTEMPT_LIMIT_EXCEEDED,
     FAR_FROM_SITE,
+    INSIDE_DO_NOT_VISIT,
     NOT_ORIGINAL_CONTACT,
     OUTSIDE_CONTACT_HOURS,
     SAME_SLOT_REPEAT,
@@ -185,18 +193,22 @@ def _counts_as_attempt(visit: Mapping[str, Any]) -> bool:
 def visit_flags(
     visit: Mapping[str, Any],
     account: Mapping[str, Any],
-    other_attempts: Sequence[datetime] = (),
+    other_attempts: Sequence[datetime | Attempt] = (),
     cfg: RulesConfig = DEFAULT_CONFIG,
 ) -> list[str]:
     """Sorted, unique flags of ``visit`` (see PROTOCOL.md for each meaning).
 
     ``visit``: optional ``arrived_at``, ``scheduled_at`` (aware datetimes),
-    ``checkin_lat``, ``checkin_lon``, ``checkin_accuracy_m``, ``met``, ``status``.
-    ``account``: ``lat``, ``lon``, ``timezone``.
-    ``other_attempts``: ``arrived_at`` of the account's *other* done visits.
+    ``checkin_lat``, ``checkin_lon``, ``checkin_accuracy_m``, ``met``,
+    ``met_name``, ``status``.
+    ``account``: ``lat``, ``lon``, ``timezone``; optional ``jurisdiction``
+    (whose rules apply) and ``do_not_visit`` (windows).
+    ``other_attempts``: the account's *other* done visits, as ``Attempt``
+    (time and person reached) or as bare ``arrived_at`` times.
     Attempt flags are computed only when this visit is itself an attempt
     (it has ``arrived_at`` and its status is ``done`` or not given).
     """
+    cfg = cfg.for_account(account)
     flags: set[str] = set()
     arrived_at = visit.get("arrived_at")
     tz_name = account.get("timezone")
@@ -212,10 +224,14 @@ def visit_flags(
         flags.add(ARRIVED_LATE)
     if is_not_original_contact(visit.get("met")):
         flags.add(NOT_ORIGINAL_CONTACT)
+    if is_inside_do_not_visit(arrived_at, account.get("do_not_visit")):
+        flags.add(INSIDE_DO_NOT_VISIT)
     if _counts_as_attempt(visit):
-        if exceeds_attempt_limit(arrived_at, other_attempts, cfg):
+        person = attempt_person(visit.get("met"), visit.get("met_name"))
+        if exceeds_attempt_limit(arrived_at, counted_attempts(other_attempts, person, cfg), cfg):
             flags.add(ATTEMPT_LIMIT_EXCEEDED)
-        if is_same_slot_repeat(arrived_at, other_attempts, tz_name, cfg):
+        times = [attempt_time(a) for a in other_attempts]
+        if is_same_slot_repeat(arrived_at, times, tz_name, cfg):
             flags.add(SAME_SLOT_REPEAT)
     return sorted(flags)
 

@@ -32,9 +32,12 @@ Algorithm (deterministic; ties broken by ``visit_id``):
    - ``no_position``: the account has no coordinates (distance unknown; a
      flexible stop without one goes last, unscheduled);
    - ``outside_preferred_window`` / ``outside_contact_hours``: by the
-     account's wall clock;
-   - ``attempt_limit``: with ``attempts_before`` (earlier attempt times) the
-     planned visit would exceed the attempt limit;
+     account's wall clock, with its jurisdiction's contact hours;
+   - ``attempt_limit``: with ``attempts_before`` (earlier attempts) the
+     planned visit would exceed the attempt limit of the account's
+     jurisdiction (a planned visit seeks the original contact);
+   - ``do_not_visit``: ``scheduled_at`` falls inside one of the account's
+     do-not-visit windows (``do_not_visit``);
    - ``same_slot_repeat``: ``last_attempt_at`` was in the same part of the day;
    - ``tight_schedule``: ``leave_by`` is before the collector can leave the
      previous stop (appointments too close together).
@@ -53,9 +56,11 @@ from typing import Any
 
 from geopy.distance import geodesic
 
+from .attempts import ORIGINAL_CONTACT, counted_attempts
 from .clock import as_utc, at_local, to_local
 from .config import DEFAULT_CONFIG, RulesConfig
 from .flags import attempts_recent, day_part, previous_attempt
+from .restrictions import DO_NOT_VISIT, is_inside_do_not_visit
 
 NO_POSITION = "no_position"
 OUTSIDE_PREFERRED_WINDOW = "outside_preferred_window"
@@ -110,7 +115,9 @@ def in_contact_hours(moment: datetime, tz_name: str, cfg: RulesConfig = DEFAULT_
 def stop_warnings(
     stop: Mapping[str, Any], scheduled_at: datetime | None, cfg: RulesConfig = DEFAULT_CONFIG
 ) -> list[str]:
-    """Warnings that depend on the stop and its time alone (not on the route)."""
+    """Warnings that depend on the stop and its time alone (not on the route),
+    by the rules of the stop's jurisdiction (``stop["jurisdiction"]``)."""
+    cfg = cfg.for_account(stop)
     warnings = []
     if position_of(stop) is None:
         warnings.append(NO_POSITION)
@@ -121,9 +128,11 @@ def stop_warnings(
         warnings.append(OUTSIDE_PREFERRED_WINDOW)
     if not in_contact_hours(scheduled_at, tz_name, cfg):
         warnings.append(OUTSIDE_CONTACT_HOURS)
-    before = stop.get("attempts_before") or ()
+    before = counted_attempts(stop.get("attempts_before") or (), ORIGINAL_CONTACT, cfg)
     if attempts_recent(before, scheduled_at, cfg) + 1 > cfg.attempt_max:
         warnings.append(ATTEMPT_LIMIT)
+    if is_inside_do_not_visit(scheduled_at, stop.get("do_not_visit")):
+        warnings.append(DO_NOT_VISIT)
     last = stop.get("last_attempt_at")
     if last is not None and previous_attempt(scheduled_at, [last]) is not None:
         this_part = day_part(to_local(scheduled_at, tz_name).time(), cfg)
@@ -177,7 +186,7 @@ class _Router:
         onward: Position | None,
     ) -> datetime | None:
         """Suggested appointment time for a flexible stop, or None if it does not fit."""
-        cfg, tz_name = self.cfg, stop["timezone"]
+        cfg, tz_name = self.cfg.for_account(stop), stop["timezone"]
         margin = timedelta(minutes=cfg.early_margin_minutes)
         contact_start = as_utc(at_local(self.ctx.day, cfg.contact_start, tz_name))
         earliest = _round_up(max(self.free_at + timedelta(minutes=travel) + margin,
@@ -296,7 +305,8 @@ def plan_route(
 
     Each stop: ``visit_id``, ``account_id``, ``scheduled_at`` (aware datetime
     or None = flexible), ``lat``, ``lon``, ``timezone``; optional
-    ``attempts_before`` (list of aware datetimes) and ``last_attempt_at``.
+    ``attempts_before`` (aware datetimes or ``Attempt``s), ``last_attempt_at``,
+    ``jurisdiction`` and ``do_not_visit`` (the account's windows).
     Returns dicts with ``visit_id``, ``account_id``, ``scheduled_at``,
     ``leave_by``, ``distance_km``, ``travel_minutes``, ``fixed``, ``warnings``.
     """
@@ -319,6 +329,7 @@ def plan_route(
 
 __all__ = [
     "ATTEMPT_LIMIT",
+    "DO_NOT_VISIT",
     "NO_POSITION",
     "OUTSIDE_CONTACT_HOURS",
     "OUTSIDE_PREFERRED_WINDOW",

@@ -20,7 +20,6 @@ def account_extras(session, accounts: list[Account], now: datetime, cfg: RulesCo
     if not accounts:
         return {}
     ids = [a.id for a in accounts]
-    window_start = now - timedelta(days=cfg.attempt_window_days)
     visits_by_account: dict[str, list] = defaultdict(list)
     for row in session.execute(
         select(Visit.account_id, Visit.arrived_at, Visit.status, Visit.redirected_to, Visit.result)
@@ -38,6 +37,8 @@ def account_extras(session, accounts: list[Account], now: datetime, cfg: RulesCo
     for account in accounts:
         visits = visits_by_account.get(account.id, [])
         days = days_past_due(account.due_since, account_today(account.timezone, now))
+        # The attempt window of the account's jurisdiction (docs/rules.md).
+        window_start = now - timedelta(days=cfg.for_account(account).attempt_window_days)
         recent = sum(1 for v in visits if v.arrived_at and window_start < v.arrived_at <= now)
         visits_without_payment = 0
         for v in visits:

@@ -110,7 +110,22 @@ def _history_and_plans(tx: ChangeWriter, rng, supervisor_id: str, now: datetime)
                                             _supervisor_actor(supervisor_id)))
         refresh_account_promises(tx, account, _supervisor_actor(supervisor_id).derived(), now)
     _plans(tx, rng, accounts, now, counts)
+    _do_not_visit(tx, accounts, now)
     return counts
+
+
+def _do_not_visit(tx, accounts, now):
+    """One customer asked not to be visited around a family wedding next week,
+    as a collector records it on the phone (docs/rules.md)."""
+    owned = [a for a in accounts if a.assigned_collector_id and a.status == "active"]
+    if not owned:
+        return
+    account = min(owned, key=lambda a: (a.amount_due, a.ref))
+    day = (now.astimezone(ZoneInfo(account.timezone)) + timedelta(days=4)).date()
+    window = {"from": _local(account, day, time(0)), "to": _local(account, day + timedelta(days=2), time(0)),
+              "reason": "Family wedding 家中辦喜事"}
+    apply_change(tx, Change("account", account.id, {"do_not_visit": [_wire(window)]},
+                            _collector_actor(account.assigned_collector_id)))
 
 
 def _promise_kept_at(rng, visit: Visit, account: Account, now: datetime) -> datetime | None:
@@ -153,6 +168,7 @@ def _past_visit(tx, rng, account, actor, now, days_ago):
     }
     if met == "other_person":
         fields["met_name"] = "Store clerk"
+        fields["met_relation"] = "employee"
         if rng.random() < 0.5:
             fields["redirected_to"] = "Accountant 會計"
     if fields["other_guests_present"]:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from sqlalchemy import or_, select
 
 from ..models import Account, Attachment, Payment, Promise, User, Visit, utcnow
+from ..rules.attempts import Attempt, attempt_person
 from ..rules.config import RulesConfig
 from ..rules.flags import visit_flags
 from ..rules.promises import promise_status
@@ -31,40 +32,59 @@ def promise_id_for(visit_id: str) -> str:
 
 
 def account_dict(account: Account) -> dict:
-    return {"lat": account.lat, "lon": account.lon, "timezone": account.timezone}
+    return {"lat": account.lat, "lon": account.lon, "timezone": account.timezone,
+            "jurisdiction": account.jurisdiction, "do_not_visit": account.do_not_visit or []}
+
+
+def account_defaults(tx: ChangeWriter, account: Account, existing: Account | None) -> dict:
+    """A new account whose writer named no jurisdiction gets the server's
+    default (PROTOCOL.md 1.1: ``TW`` unless configured). Only on creation:
+    an account whose jurisdiction a supervisor cleared keeps the top-level
+    rules, and changing the setting later moves no existing account."""
+    if existing is None and account.jurisdiction is None:
+        return {"jurisdiction": tx.rules.default_jurisdiction}
+    return {}
+
+
+def _attempt(arrived_at: datetime, met: str | None, met_name: str | None) -> Attempt:
+    return Attempt(arrived_at, attempt_person(met, met_name))
+
+
+ATTEMPT_COLUMNS = (Visit.id, Visit.account_id, Visit.arrived_at, Visit.met, Visit.met_name)
 
 
 class AttemptIndex:
-    """The ``arrived_at`` of the done visits of some accounts, read in one
-    query at the start of a push and kept current by ``update`` after each
-    visit the push writes, so that flagging a batch of attempts needs no
-    query (and no flush) per visit."""
+    """The done visits of some accounts as attempts (time and person
+    reached), read in one query at the start of a push and kept current by
+    ``update`` after each visit the push writes, so that flagging a batch
+    of attempts needs no query (and no flush) per visit."""
 
     def __init__(self, tx, account_ids):
         self._accounts = set(account_ids)
-        self._done: dict[str, dict[str, datetime]] = defaultdict(dict)
+        self._done: dict[str, dict[str, Attempt]] = defaultdict(dict)
         if not self._accounts:
             return
-        for visit_id, account_id, arrived_at in tx.query(
-            select(Visit.id, Visit.account_id, Visit.arrived_at).where(
+        for visit_id, account_id, arrived_at, met, met_name in tx.query(
+            select(*ATTEMPT_COLUMNS).where(
                 Visit.account_id.in_(self._accounts),
                 Visit.status == "done",
                 Visit.arrived_at.is_not(None),
             )
         ):
-            self._done[account_id][visit_id] = arrived_at
+            self._done[account_id][visit_id] = _attempt(arrived_at, met, met_name)
 
-    def others(self, account_id: str, visit_id: str) -> list[datetime] | None:
+    def others(self, account_id: str, visit_id: str) -> list[Attempt] | None:
         """None when this index does not cover the account."""
         if account_id not in self._accounts:
             return None
-        return [t for v, t in self._done[account_id].items() if v != visit_id]
+        return [a for v, a in self._done[account_id].items() if v != visit_id]
 
     def update(self, visit: Visit) -> None:
         if visit.account_id not in self._accounts:
             return
         if visit.status == "done" and visit.arrived_at is not None:
-            self._done[visit.account_id][visit.id] = visit.arrived_at
+            self._done[visit.account_id][visit.id] = _attempt(
+                visit.arrived_at, visit.met, visit.met_name)
         else:
             self._done[visit.account_id].pop(visit.id, None)
 
@@ -83,14 +103,13 @@ def compute_visit_flags(tx: ChangeWriter, visit: Visit, account: Account, cfg: R
     elif attempts is not None:
         others = attempts.others(account.id, visit.id)
     if others is None:
-        others = tx.query(
-            select(Visit.arrived_at).where(
-                Visit.account_id == account.id,
-                Visit.id != visit.id,
-                Visit.status == "done",
-                Visit.arrived_at.is_not(None),
-            )
-        ).scalars().all()
+        others = [_attempt(arrived_at, met, met_name) for _, _, arrived_at, met, met_name
+                  in tx.query(select(*ATTEMPT_COLUMNS).where(
+                      Visit.account_id == account.id,
+                      Visit.id != visit.id,
+                      Visit.status == "done",
+                      Visit.arrived_at.is_not(None),
+                  ))]
     data = {
         "arrived_at": visit.arrived_at,
         "scheduled_at": visit.scheduled_at,
@@ -98,6 +117,7 @@ def compute_visit_flags(tx: ChangeWriter, visit: Visit, account: Account, cfg: R
         "checkin_lon": visit.checkin_lon,
         "checkin_accuracy_m": visit.checkin_accuracy_m,
         "met": visit.met,
+        "met_name": visit.met_name,
         "status": visit.status,
     }
     return visit_flags(data, account_dict(account), list(others), cfg)

@@ -30,6 +30,10 @@ COLUMNS = (
     "original_contact_phone", "address", "lat", "lon", "timezone", "currency",
     "principal", "amount_due", "due_since", "collector",
 )
+# Columns a file may add to the protocol's (OpenAPI "Choice"): read when
+# the header has them; an empty cell leaves the value to its default on a
+# new account and as it is on a known one.
+OPTIONAL_COLUMNS = ("jurisdiction",)
 REQUIRED = ("ref", "customer_name", "timezone", "currency", "amount_due")
 TEXT_COLUMNS = ("ref", "customer_name", "original_contact_name", "original_contact_role",
                 "original_contact_phone", "address", "timezone", "due_since")
@@ -103,6 +107,10 @@ def _parse_row(raw: dict, collectors: dict[str, str]) -> tuple[dict[str, Any], d
                 row[name] = minor_units(text)
             else:
                 errors[name] = [messages.NOT_AMOUNT]
+    jurisdiction = get("jurisdiction")
+    if jurisdiction:
+        # As the currency: spreadsheets lower-case codes.
+        row["jurisdiction"] = jurisdiction.upper() if jurisdiction.isascii() else jurisdiction
     collector = get("collector")
     row["assigned_collector_id"] = None
     if collector:
@@ -163,7 +171,7 @@ def _existing(session, report: ImportReport) -> dict[str, Account]:
 def _columns(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for name, found in errors.items():
-        column = COLUMN_OF_FIELD.get(name, name if name in COLUMNS else "row")
+        column = COLUMN_OF_FIELD.get(name, name if name in COLUMNS + OPTIONAL_COLUMNS else "row")
         out.setdefault(column, []).extend(found)
     return out
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ..errors import ApiError
 from ..models import Account, User, Visit
+from ..rules.attempts import Attempt, attempt_person
 from ..rules.clock import local_date, to_local
 from ..rules.config import RulesConfig
 from ..rules.planning import DayContext, plan_route
@@ -79,6 +80,9 @@ def _stop_input(visit: Visit, account: Account) -> dict[str, Any]:
         "lat": account.lat,
         "lon": account.lon,
         "timezone": account.timezone,
+        # Its jurisdiction's rules and its do-not-visit windows (warnings).
+        "jurisdiction": account.jurisdiction,
+        "do_not_visit": account.do_not_visit or [],
     }
 
 
@@ -87,20 +91,20 @@ def _add_attempt_history(session, stops: list[dict[str, Any]]) -> None:
     ``arrived_at``), so the plan warns before a visit breaks the attempt
     limit or repeats the part of the day of the previous attempt."""
     account_ids = {s["account_id"] for s in stops}
-    attempts: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
-    for visit_id, account_id, arrived_at in session.execute(
-        select(Visit.id, Visit.account_id, Visit.arrived_at).where(
+    attempts: dict[str, list[tuple[str, Attempt]]] = defaultdict(list)
+    for visit_id, account_id, arrived_at, met, met_name in session.execute(
+        select(Visit.id, Visit.account_id, Visit.arrived_at, Visit.met, Visit.met_name).where(
             Visit.account_id.in_(account_ids),
             Visit.status == "done",
             Visit.arrived_at.is_not(None),
         )
     ):
-        attempts[account_id].append((visit_id, arrived_at))
+        attempts[account_id].append((visit_id, Attempt(arrived_at, attempt_person(met, met_name))))
     for stop in stops:
         # A done visit is not an attempt *before* itself.
-        others = [t for vid, t in attempts[stop["account_id"]] if vid != stop["visit_id"]]
+        others = [a for vid, a in attempts[stop["account_id"]] if vid != stop["visit_id"]]
         stop["attempts_before"] = others
-        earlier = [t for t in others if t < stop["scheduled_at"]]
+        earlier = [a.at for a in others if a.at < stop["scheduled_at"]]
         stop["last_attempt_at"] = max(earlier, default=None)
 
 

@@ -45,7 +45,7 @@ from ..entities.fields import MAX_YEAR, MIN_YEAR
 from ..extensions import db
 from ..models import Account, Conflict, Visit, new_id, utcnow
 from ..rules.config import RulesConfig
-from . import derived
+from . import derived, set_fields
 from .changes import Actor, ChangeWriter
 from .records import account_id_of, field_values, model_for
 from .retry import is_transient
@@ -334,7 +334,11 @@ def _plan(tx: ChangeWriter, change: Change) -> _Plan:
     outcome = decide_fields(
         entity=change.entity, base_version=base_version, client_id=actor.client_id,
         hlc=actor.hlc, incoming=values, current=before, clocks=clocks,
+        # Set fields changed since the writer's base merge item by item
+        # against what it saw there (sync.merge.SET_FIELDS; docs/rules.md).
+        base=set_fields.base_reader(tx.session, change.entity, change.id, base_version),
     )
+    values.update(outcome.merged_values)
     changes = {name: values[name] for name in outcome.taken
                if new or before.get(name) != values[name]}
     for name, value in change.kept.items():
@@ -509,6 +513,8 @@ def _after_attachment(tx, attachment, account, actor, changes, new, _old_collect
 DERIVED: dict[str, Callable[[ChangeWriter, Any, Account], dict[str, Any]]] = {
     "visit": _visit_flags,
     "attachment": _attachment_account,
+    # A new account's jurisdiction: the server's default (derived.account_defaults).
+    "account": lambda tx, account, existing: derived.account_defaults(tx, account, existing),
 }
 FOLLOW_UPS = {"visit": _after_visit, "payment": _after_payment, "account": _after_account,
               "attachment": _after_attachment}

@@ -460,4 +460,59 @@ ZH: dict[str, str] = {
     "enter an amount such as 1500": "請輸入金額，例如 1500",
     "enter a date": "請輸入日期",
     "choose one of the values offered": "請從選項中選擇",
+    # --- an account's contact restrictions (jurisdiction, do-not-visit windows) ---
+    "Contact restrictions": "聯繫限制",
+    "Jurisdiction": "適用地區",
+    "Jurisdiction:": "適用地區：",
+    "none": "無",
+    "Visits from {start} to {end} on the account's clock; at most {max} attempts in {days} days, counting {per}.":
+        "依帳戶所在地時間，外訪時段為 {start} 至 {end}；{days} 天內最多 {max} 次嘗試，計算方式：{per}。",
+    "This installation has no rules of its own for this jurisdiction: its default rules apply.":
+        "本系統未替此地區另訂規則，適用預設規則。",
+    "Change to": "改為",
+    "none (the installation's default rules)": "無（適用本系統預設規則）",
+    "Save jurisdiction": "儲存適用地區",
+    "Do not visit": "勿訪期間",
+    "Times the debtor asked not to be visited, or the office set (a bereavement, a wedding, a stay in hospital). A visit inside one is flagged and the collector's plan warns of it. Times in {zone}.":
+        "債務人要求不要來訪、或公司設定的期間（喪事、婚禮、住院等）。在此期間內的外訪會被標記，催收員的行程也會提出警示。時間以 {zone} 顯示。",
+    "Until": "至",
+    "in force now": "目前生效中",
+    "over": "已結束",
+    "Remove": "移除",
+    "No do-not-visit periods.": "沒有勿訪期間。",
+    "From (day)": "開始日期",
+    "Until (day)": "結束日期",
+    "at (optional)": "時間（可不填）",
+    "Without a time the period starts at the beginning of its first day and ends at the end of its last day.":
+        "不填時間時，期間從開始日期的零點起，到結束日期當天結束為止。",
+    "Add period": "新增勿訪期間",
+    "Give the first and last day and a reason.": "請填寫開始與結束日期，以及原因。",
+    "The period is saved. The collector's phone warns of it from its next sync.":
+        "已儲存勿訪期間。催收員的手機在下次同步後就會提出警示。",
+    "Nothing was removed: reload the page and try again.": "沒有移除任何資料：請重新載入頁面再試一次。",
+    "The period is removed.": "已移除勿訪期間。",
+    "This period was already removed.": "這個期間已經被移除了。",
+    "Choose a jurisdiction from the list.": "請從清單中選擇適用地區。",
+    "The jurisdiction is saved. Visits from now on follow its rules.": "已儲存適用地區，之後的外訪依該地區規則判斷。",
+    "The account is already in that jurisdiction.": "此帳戶的適用地區已是該地區。",
+    "{start} to {end}: {reason}": "{start} 至 {end}：{reason}",
+    "Relation to the debtor": "與債務人的關係",
+    "Optional column:": "選填欄位：",
+    "the country whose collection rules apply (ISO code, e.g. TW, US); empty: the server's default for a new account, unchanged for a known one.":
+        "適用哪個國家的催收規則（ISO 代碼，例如 TW、US）；留空時，新帳戶採伺服器預設值，既有帳戶維持不變。",
+    # write-layer reasons (server/messages.py)
+    "At most {max} do-not-visit periods per account.": "每個帳戶最多 {max} 個勿訪期間。",
+    "Period {n}: expected an object with from, to and reason.": "第 {n} 個期間：須包含 from、to 與 reason。",
+    "Period {n}: unknown key {key}; a period has from, to and reason.":
+        "第 {n} 個期間：無法辨識的欄位 {key}；期間只有 from、to 與 reason。",
+    "Period {n}: {key} must be an RFC 3339 time with an offset.": "第 {n} 個期間：{key} 必須是含時區偏移的 RFC 3339 時間。",
+    "Period {n}: the year must be {min_year} to {max_year}.": "第 {n} 個期間：年份必須介於 {min_year} 到 {max_year}。",
+    "Period {n}: from must be before to.": "第 {n} 個期間：開始時間必須早於結束時間。",
+    "Period {n}: the reason needs at least one letter or digit.": "第 {n} 個期間：原因至少要有一個文字或數字。",
+    "Period {n}: the reason is longer than {max} characters.": "第 {n} 個期間：原因超過 {max} 個字元。",
+    "A collector may add do-not-visit periods but not remove them; a supervisor removes a period.":
+        "催收員可以新增勿訪期間，但不能移除；移除須由主管操作。",
+    "Not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. TW).":
+        "不是 ISO 3166-1 二碼國家代碼（兩個大寫字母，例如 TW）。",
+    "The relation is recorded only when someone else was met.": "只有遇到的是其他人時，才記錄其關係。",
 }

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
+
 from .. import labels, messages
 from . import formatting
-from .i18n import label, translate
+from .i18n import current_language, label, translate
 
 FIELD_LABELS = {
     "id": "Id", "version": "Version", "created_at": "Created", "updated_at": "Last changed",
@@ -29,6 +31,8 @@ FIELD_LABELS = {
     "waited_minutes": "Minutes waited", "result": "Result", "promise_amount": "Promised amount",
     "promise_date": "Promised date", "conduct_confirmed": "Conduct rules confirmed",
     "amendment_reason": "Reason for amendment", "flags": "Flags",
+    "met_relation": "Relation to the debtor", "do_not_visit": "Do not visit",
+    "jurisdiction": "Jurisdiction",
     # payment / promise
     "visit_id": "Visit", "amount": "Amount", "method": "Method", "collected_at": "Collected",
     "review_note": "Review note", "made_at": "Promised on",
@@ -45,6 +49,7 @@ CODE_KINDS = {
     ("payment", "status"): "payment_status", ("promise", "status"): "promise_status",
     "result": "result", "met": "met", "delinquency_reason": "reason", "method": "method",
     ("attachment", "kind"): "attachment_kind",
+    "met_relation": "met_relation",
 }
 MONEY_FIELDS = ("principal", "amount_due", "promise_amount", "amount")
 TIME_FIELDS = ("scheduled_at", "arrived_at", "departed_at", "collected_at", "made_at",
@@ -67,6 +72,10 @@ def show_value(entity: str, name: str, value, lang: str | None = None, zone=None
         return label(kind, value, lang)
     if name == "flags":
         return ", ".join(label("flag", f, lang) for f in value) if value else "—"
+    if name == "do_not_visit":
+        return _windows_text(value, lang, zone)
+    if name == "jurisdiction" and isinstance(value, str):
+        return f"{country_name(value, lang)} ({value})"
     if name in MONEY_FIELDS and isinstance(value, int):
         return (labels.format_money(value, currency, lang) if currency
                 else formatting.fmt_amount(value))
@@ -86,6 +95,31 @@ def show_value(entity: str, name: str, value, lang: str | None = None, zone=None
     if isinstance(value, float):
         return f"{value:.6f}".rstrip("0").rstrip(".")
     return str(value)
+
+
+def country_name(code: str | None, lang: str | None = None) -> str:
+    """A jurisdiction's country in the reader's language (Babel's CLDR names)."""
+    if not code:
+        return ""
+    locale = Locale.parse("zh_Hant_TW" if (lang or current_language()) == "zh-Hant" else "en")
+    return locale.territories.get(code, code)
+
+
+def _windows_text(windows, lang: str | None, zone) -> str:
+    if not windows:
+        return "—"
+    parts = []
+    for window in windows:
+        try:
+            start, end = (datetime.fromisoformat(window[k]) for k in ("from", "to"))
+        except (KeyError, TypeError, ValueError):
+            parts.append(str(window))
+            continue
+        parts.append(translate("{start} to {end}: {reason}", lang,
+                               start=formatting.fmt_datetime(start, zone),
+                               end=formatting.fmt_datetime(end, zone),
+                               reason=window.get("reason", "")))
+    return "; ".join(parts)
 
 
 def reason_text(text: str, lang: str | None = None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.fields import DateField, TimeField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 
@@ -85,3 +86,26 @@ class AmendVisitForm(FlaskForm):
 
     version = HiddenField(validators=[Optional(), Length(max=12)])
     reason = TextAreaField(validators=[Optional(), Length(max=2000)])
+
+
+# -- an account's contact restrictions (restriction_actions.py) ----------------
+
+
+class WindowForm(FlaskForm):
+    """A do-not-visit window on the account's wall clock; no time is the
+    start (from) or the end (to) of the day."""
+
+    from_date = DateField(validators=[DataRequired()])
+    from_time = TimeField(validators=[Optional()])
+    to_date = DateField(validators=[DataRequired()])
+    to_time = TimeField(validators=[Optional()])
+    reason = StringField(validators=[DataRequired(), Length(max=200)])
+
+
+class RemoveWindowForm(FlaskForm):
+    key = HiddenField(validators=[DataRequired(), Length(max=2000)])
+
+
+class JurisdictionForm(FlaskForm):
+    # The page offers the configured codes; the write layer checks the code.
+    code = StringField(validators=[Optional(), Length(max=2)])

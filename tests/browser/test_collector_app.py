@@ -46,6 +46,8 @@ def record_outcome(page, *, met="original_contact", met_name=None, result, promi
     page.check(f"input[name=met][value={met}]")
     if met_name:
         page.fill("#f-met_name", met_name)
+    if met == "other_person":  # who the person is to the customer (third-party guard)
+        page.select_option("#f-met_relation", "employee")
     page.select_option("#f-result", result)
     if promise:
         page.fill("#f-promise_amount", promise[0])

@@ -9,6 +9,7 @@ import pytest
 from server import entities, labels
 from server.rules import flags, planning
 from server.rules.escalation import REASON_BROKEN_PROMISES
+from server.rules.jurisdictions import ATTEMPT_COUNTING
 
 CODES = {
     "visit_status": entities.VISIT_STATUSES,
@@ -25,6 +26,8 @@ CODES = {
                 planning.OUTSIDE_CONTACT_HOURS, planning.ATTEMPT_LIMIT,
                 planning.SAME_SLOT_REPEAT, planning.TIGHT_SCHEDULE, "do_not_visit"),
     "escalation_reason": (REASON_BROKEN_PROMISES,),
+    "met_relation": entities.visit.MET_RELATIONS,
+    "attempts_per": ATTEMPT_COUNTING,
 }
 
 

@@ -23,6 +23,9 @@ POST_ACTIONS = [
     "/supervisor/accounts/00000000-0000-4000-8000-000000000000/assign",
     "/supervisor/accounts/00000000-0000-4000-8000-000000000000/escalate",
     "/supervisor/accounts/import", "/supervisor/accounts/import/confirm",
+    "/supervisor/accounts/00000000-0000-4000-8000-000000000000/do-not-visit",
+    "/supervisor/accounts/00000000-0000-4000-8000-000000000000/do-not-visit/remove",
+    "/supervisor/accounts/00000000-0000-4000-8000-000000000000/jurisdiction",
 ]
 
 

@@ -160,8 +160,20 @@ def test_every_entry_point_writes_only_through_the_layer(app, world, sup, rule, 
         assert "1 broken" in result.output, result.output
         assert written_since(app, before)
 
+    def restrictions():
+        # An account's do-not-visit periods and jurisdiction (restriction_actions.py).
+        page = sup.get(f"/supervisor/accounts/{world.accounts['A-3']}")
+        form = form_for(page, "/do-not-visit")
+        form["from_date"], form["to_date"], form["reason"] = "2026-12-10", "2026-12-12", "Funeral"
+        form.submit(status=302)
+        page = sup.get(f"/supervisor/accounts/{world.accounts['A-3']}")
+        form_for(page, "/do-not-visit/remove").submit(status=302)
+        form = form_for(page, "/jurisdiction")
+        form["code"] = "US"
+        form.submit(status=302)
+
     for step in (push, review, assign, escalate, resolve, amend, import_file, import_command,
-                 upkeep):
+                 upkeep, restrictions):
         checked(app, rule, step)
     with app.app_context():
         assert db.session.get(Promise, promise_id_for(promised["visit"])).status == "kept"
@@ -229,6 +241,14 @@ def test_a_rule_added_once_refuses_at_every_entry_point(app, world, sup, rule, t
     form["notes"] = "corrected"
     form["reason"] = "the collector called"
     assert FROZEN in form.submit(status=302).follow()
+    # supervisor: an account's do-not-visit periods and jurisdiction
+    page = sup.get(f"/supervisor/accounts/{world.accounts['A-3']}")
+    for action, data in (("do-not-visit", {"from_date": "2026-12-10", "to_date": "2026-12-12",
+                                           "reason": "Funeral"}),
+                         ("jurisdiction", {"code": "US"})):
+        answer = sup.post(f"/supervisor/accounts/{world.accounts['A-3']}/{action}",
+                          {"csrf_token": csrf_token(page), **data}, status=302).follow()
+        assert FROZEN in answer, action
     # import page and command
     row = ("A-2,Shop 2 renamed,Owner 2,Owner,0912-555-001,Street 2,25.041,121.511,Asia/Taipei,TWD,"
            "100000.00,50000.00,2026-10-01,alice")

@@ -8,8 +8,10 @@ import {
   syncBadge, dueFacts, contactLine, approach, money, emptyState, backLink, warningList, addressLine, statusBadge,
 } from './components.js';
 import { paymentStatus } from './payment-status.js';
+import { accountRestrictions } from './restrictions.js';
 
-export async function accountView({ snapshot, params }) {
+export async function accountView(ctx) {
+  const { snapshot, params } = ctx;
   const account = snapshot.accountsById.get(params.id);
   if (!account) return h('section', { class: 'view' }, backLink('#/accounts', t('nav.accounts')), emptyState(t('account.not_found')));
   const visits = [...(snapshot.visitsByAccount.get(account.id) || [])]
@@ -33,6 +35,9 @@ export async function accountView({ snapshot, params }) {
     h('div', { class: 'row-actions' },
       h('a', { class: 'btn', href: `#/plan/${account.id}`, 'data-testid': 'plan-visit' }, t('account.plan_visit')),
       h('a', { class: 'btn btn-secondary', href: `#/map/account/${account.id}`, 'data-testid': 'account-map' }, t('map.account_link'))),
+
+    // Do-not-visit windows and the form to add one (views/restrictions.js).
+    accountRestrictions(ctx, account, { openForm: params.window === 'add' }),
 
     h('h2', null, t('account.promises')),
     promises.length || unsentPromises.length

@@ -20,11 +20,13 @@ const LABELS = {
   amendment_reason: 'fields.amendment_reason', collector_id: 'fields.collector',
   account_id: 'fields.account', visit_id: 'fields.visit', collected_at: 'fields.collected_at',
   original_contact_phone: 'fields.phone', address_notes: 'fields.address_notes', flags: 'visit.flags',
+  // Contact restrictions (views/restrictions.js).
+  do_not_visit: 'restrictions.title', met_relation: 'restrictions.relation',
 };
 
 // Fields whose values are codes, and the catalog group that names them, per entity.
 const CODE_GROUPS = {
-  visit: { status: 'visit_status', met: 'met', result: 'result', delinquency_reason: 'reason' },
+  visit: { status: 'visit_status', met: 'met', result: 'result', delinquency_reason: 'reason', met_relation: 'met_relation' },
   payment: { status: 'payment_status', method: 'method' },
   account: { status: 'account_status', delinquency_reason: 'reason' },
   promise: { status: 'promise_status' },

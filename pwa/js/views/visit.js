@@ -26,6 +26,7 @@ import { checkInControl, fixAgeText } from './visit-checkin.js';
 import { recordConflicts } from './conflict-words.js';
 import { paymentStatus } from './payment-status.js';
 import { amendSection } from './visit-amend.js';
+import { doNotVisitNotice, addWindowLink, thirdPartyPart, relationError } from './restrictions.js';
 
 export const MET = ['original_contact', 'other_person', 'nobody'];
 export const METHODS = ['cash', 'transfer', 'cheque', 'other'];
@@ -97,6 +98,7 @@ function beforeVisit(ctx, visit, account) {
     countdown, late,
     visit.plan_notes ? h('p', { class: 'notes' }, visit.plan_notes) : null,
     warningList(warnings),
+    doNotVisitNotice(account), // contact restrictions (views/restrictions.js)
     checkIn,
     account ? [contactLine(account),
       addressLine(account),
@@ -105,6 +107,7 @@ function beforeVisit(ctx, visit, account) {
       approach(account.delinquency_reason, { open: true })] : null,
     situationHint('arrive_early'),
     account ? h('a', { class: 'btn btn-secondary wide', href: `#/map/account/${account.id}`, 'data-testid': 'account-map' }, t('map.account_link')) : null,
+    addWindowLink(account),
     h('div', { class: 'row-actions' },
       h('a', { class: 'btn btn-secondary', href: `#/plan/${visit.account_id}/${visit.id}`, 'data-testid': 'edit-plan' }, t('visit.edit_plan')),
       cancelBox.button),
@@ -231,6 +234,7 @@ async function outcomeForm(ctx, visit, account) {
   const conduct = input('conduct', { type: 'checkbox' });
 
   const otherPersonPart = h('div', { class: 'subform' },
+    thirdPartyPart(account), // reveal nothing; who the person is (views/restrictions.js)
     field(t('form.met_name'), metName, { id: 'met_name', hint: t('form.met_name_hint') }),
     field(t('form.redirected_to'), input('redirected_to', { type: 'text', maxlength: 200 }), { id: 'redirected_to', hint: t('form.redirected_hint') }),
     situationHint('redirected'));
@@ -309,6 +313,7 @@ async function outcomeForm(ctx, visit, account) {
     const m = v.met;
     if (!m) errors.met = t('form.err_met');
     if (m === 'other_person' && !v.met_name.trim()) errors.met_name = t('form.err_met_name');
+    if (relationError(v)) errors.met_relation = relationError(v);
     const minutes = Number(v.waited_minutes);
     if (!guestsPart.hidden && v.other_guests_present && v.waited_minutes !== '' && !(Number.isInteger(minutes) && minutes >= 0 && minutes <= 720)) {
       errors.waited_minutes = t('form.err_waited');
@@ -354,6 +359,7 @@ async function outcomeForm(ctx, visit, account) {
     };
     if (v.met === 'other_person') {
       fields.met_name = v.met_name.trim();
+      fields.met_relation = v.met_relation;
       if (v.redirected_to.trim()) fields.redirected_to = v.redirected_to.trim();
     }
     if (fields.other_guests_present && v.waited_minutes !== '') fields.waited_minutes = Number(v.waited_minutes);
@@ -395,7 +401,8 @@ async function outcomeForm(ctx, visit, account) {
     checkInFacts(visit, account, ctx.snapshot.rules),
     checkInControl(ctx, visit, account, { redo: true }), // visit-checkin.js
     account ? [contactLine(account), dueFacts(account), approach(reason.value)] : null,
-    form);
+    form,
+    addWindowLink(account));
 }
 
 // ---- after: the record ------------------------------------------------------
@@ -409,6 +416,7 @@ function doneSummary(visit, account, snapshot) {
     h('dl', { class: 'record' },
       row(t('form.met'), tv('met', visit.met)),
       row(t('form.met_name'), visit.met_name),
+      row(t('restrictions.relation'), visit.met_relation ? tv('met_relation', visit.met_relation) : null),
       row(t('form.redirected_to'), visit.redirected_to),
       row(t('form.other_guests'), visit.other_guests_present ? t('common.yes') : t('common.no')),
       row(t('form.waited_minutes'), visit.waited_minutes),
