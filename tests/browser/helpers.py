@@ -84,3 +84,17 @@ def check_in(page) -> None:
     if page.locator("[data-testid=far-checkin]").count():
         page.click("[data-testid=checkin-anyway]")
     page.wait_for_selector("form.outcome")
+
+
+def open_stop_to_check_in(page) -> None:
+    """Open the first of today's planned stops not checked in yet. The
+    browser tests share one server, and earlier tests check in at stops of
+    their own."""
+    links = page.locator("li.stop-planned [data-testid=open-visit]")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    for href in hrefs:
+        page.goto("/" + href if href.startswith("#") else href)
+        page.wait_for_selector("[data-testid=visit]")
+        if page.locator("[data-testid=check-in]").count():
+            return
+    raise AssertionError("no planned stop left to check in at")

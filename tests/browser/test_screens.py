@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from server.shell import build_shell
 
-from .helpers import check_in, login, shot
+from .helpers import check_in, login, open_stop_to_check_in, shot
 
 
 def test_first_screen_downloads_stay_under_64_kb_compressed():
@@ -40,8 +40,7 @@ def test_screens_in_both_languages(phone, server, screenshots):
     page.wait_for_selector("[data-testid=today]")
     assert "今日" in page.inner_text("#nav")
     shot(page, screenshots, "14-today-zh-TW")
-    first = page.locator("li.stop-planned [data-testid=open-visit]").first
-    first.click()
+    open_stop_to_check_in(page)
     check_in(page)
     page.check("input[name=met][value=other_person]")
     page.check("#f-other_guests_present")
@@ -81,7 +80,7 @@ def test_touch_targets_and_no_layout_shift(phone, server):
         setTimeout(() => resolve(total), 800);
     })""")
     assert shift < 0.1, f"cumulative layout shift {shift}"
-    page.click("li.stop-planned [data-testid=open-visit]")
+    open_stop_to_check_in(page)
     assert small_targets(page) == []
     check_in(page)
     page.check("input[name=met][value=other_person]")

@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import DEMO_PASSWORD, PHONE
 from .day import TAIPEI, Pusher, build_day
@@ -68,7 +69,11 @@ def office_push(server, entity, record_id, fields, base_version, ms=None) -> dic
     an hour ahead of the phone's so that it wins a race on the clocks."""
     token = server.login("supervisor")["token"]
     client = str(uuid.uuid4())
-    ms = ms or int(time.time() * 1000) + 3600_000
+    if ms is None:
+        # An hour past whatever the server's clock has seen: other tests on
+        # this shared server push clocks ahead too, and phones follow it.
+        _, page = server.api("GET", "/sync/pull?limit=1", token=token)
+        ms = max(int(time.time() * 1000), int(page["server_hlc"][:13])) + 3600_000
     status, answer = server.api("POST", "/sync/push", {"client_id": client, "mutations": [{
         "seq": 1, "hlc": f"{ms:013d}:0000:{client}", "entity": entity, "id": record_id,
         "base_version": base_version, "fields": fields}]}, token=token)
@@ -157,9 +162,9 @@ def test_done_against_cancelled_from_both_sides_and_the_offices_decision(chromiu
         assert "“Cancelled” (yours, from this phone) was not applied; it is kept for your supervisor." in text
         shot(page, screenshots, "trust-02-conflict-cancel-lost-en")
         page.select_option("[data-testid=language]", "zh-TW")
-        text = card(page, theirs).inner_text()
-        assert "狀態：保留了「已完成」（你在另一台裝置上輸入的）。" in text
-        assert "「已取消」（你在這支手機上輸入的）未採用，已留給主管查看。" in text
+        # The screen is drawn again in the new language: wait for it.
+        expect(card(page, theirs)).to_contain_text("狀態：保留了「已完成」（你在另一台裝置上輸入的）。")
+        assert "「已取消」（你在這支手機上輸入的）未採用，已留給主管查看。" in card(page, theirs).inner_text()
         shot(page, screenshots, "trust-03-conflict-cancel-lost-zh")
         page.select_option("[data-testid=language]", "en")
 
@@ -331,6 +336,7 @@ def test_a_far_check_in_asks_first_and_a_redone_check_in_keeps_the_earlier(chrom
 
         page.goto("/#/sync")
         page.select_option("[data-testid=language]", "zh-TW")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-TW")
         open_visit(page, visit_id)
         page.click("[data-testid=check-in]")
         question.wait_for()

@@ -398,6 +398,7 @@ export default {
     redo_declined: 'No new check-in: the earlier one stays.',
     redo_failed: 'No new position ({reason}). The earlier check-in stays.',
     fix_age: 'fix {seconds} s old',
+  },
   // --- contact restrictions: do-not-visit windows, third-party guard (views/restrictions.js) ---
   restrictions: {
     title: 'Times not to visit',

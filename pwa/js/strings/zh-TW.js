@@ -393,6 +393,7 @@ export default {
     redo_declined: '未重新報到：保留先前的報到。',
     redo_failed: '無法取得新位置（{reason}）。保留先前的報到。',
     fix_age: '定位時間差 {seconds} 秒',
+  },
   // --- 聯繫限制：勿訪期間、第三人保護（views/restrictions.js） ---
   restrictions: {
     title: '勿訪期間',
