@@ -12,7 +12,7 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Statuses that win a concurrent write whatever the clocks say, per entity and
 # field. A recorded visit happened, so a cancellation that crossed it loses.
@@ -56,17 +56,19 @@ def merge_set(base: Iterable[Any] | None, current: Iterable[Any] | None,
     return [merged[key] for key in sorted(merged)]
 
 
-@dataclass(frozen=True)
-class FieldClock:
-    """What the server remembers of one field's last change."""
+class FieldClock(NamedTuple):
+    """What the server remembers of one field's last change (a tuple: one
+    is made for each field of each record a push touches)."""
 
     version: int
     hlc: str
     client_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FieldDecision:
+    """One field's decision; made once per field of a change, never changed."""
+
     field: str
     take: bool  # write the incoming value
     concurrent: bool

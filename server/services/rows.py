@@ -105,7 +105,20 @@ def write_rows(session, rows: list[Row]) -> None:
         table = model.__table__
         inserts = [r for r in by_model[model] if r._new]
         if inserts:
-            session.execute(insert(table), [{c: r.__dict__[c] for c in r.columns} for r in inserts])
+            # Only the columns that hold a value (the others are NULL all the
+            # same): a new visit sets a dozen of its forty, and every bound
+            # value costs its type's processing. Rows with the same columns
+            # go in one executemany.
+            # (A column with a default is always sent, None too, or the
+            # statement would fill in its default instead of the row's None.)
+            always = _with_default(model)
+            shapes: dict[tuple[str, ...], list[dict]] = {}
+            for r in inserts:
+                values = {c: v for c in r.columns
+                          if (v := r.__dict__[c]) is not None or c in always}
+                shapes.setdefault(tuple(values), []).append(values)
+            for rows_of_shape in shapes.values():
+                session.execute(insert(table), rows_of_shape)
             for r in inserts:
                 r._new = False
                 r._dirty.clear()
@@ -121,6 +134,11 @@ def write_rows(session, rows: list[Row]) -> None:
                                         for r in group])
             for r in group:
                 r._dirty.clear()
+
+
+@functools.cache
+def _with_default(model) -> frozenset[str]:
+    return frozenset(c.name for c in model.__table__.columns if c.default is not None)
 
 
 def _write_rank(model) -> int:
