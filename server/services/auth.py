@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -47,11 +47,13 @@ def issue_token(user: User, ttl: timedelta) -> tuple[str, datetime]:
     return token, expires_at
 
 
+_TOKEN_USER = (select(AuthToken, User).join(User, User.id == AuthToken.user_id)
+               .where(AuthToken.token_hash == bindparam("token_hash")))
+
+
 def user_for_token(token: str) -> tuple[User, AuthToken] | None:
     # One query for both: a pull of a small page pays this on every request.
-    found = db.session.execute(
-        select(AuthToken, User).join(User, User.id == AuthToken.user_id)
-        .where(AuthToken.token_hash == token_hash(token))).first()
+    found = db.session.execute(_TOKEN_USER, {"token_hash": token_hash(token)}).first()
     if found is None:
         return None
     row, user = found

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..models import Client, Conflict, User
 
@@ -75,14 +75,18 @@ def _instant(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+# Built once: every pull asks it for a whole page of ids.
+_CONFLICTS_OF = (select(Conflict).where(Conflict.record_id.in_(bindparam("ids", expanding=True)))
+                 .order_by(Conflict.created_at, Conflict.id))
+
+
 def record_conflicts(session, user_id: str, record_ids: Iterable[str]) -> dict[str, list[dict]]:
     """Every conflict of these records, open and resolved, oldest first,
     as the user ``user_id`` reads them (two queries for a whole page)."""
     ids = list(record_ids)
     if not ids:
         return {}
-    conflicts = session.scalars(select(Conflict).where(Conflict.record_id.in_(ids))
-                                .order_by(Conflict.created_at, Conflict.id)).all()
+    conflicts = session.scalars(_CONFLICTS_OF, {"ids": ids}).all()
     if not conflicts:
         return {}
     owners = _device_owners(session, [c.kept_client_id for c in conflicts]

@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from ..errors import ApiError
 from ..models import Account, FeedEntry, FeedState, User, utcnow
@@ -67,27 +67,42 @@ class CursorCodec:
         return position
 
 
-def _scope_filter(user: User):
-    general = FeedEntry.audience == ""
-    if user.is_supervisor:
-        return general
-    mine = select(Account.id).where(Account.assigned_collector_id == user.id)
-    return or_(FeedEntry.audience == user.id, and_(general, FeedEntry.account_id.in_(mine)))
+# The pull's statements, built once: a pull of a small page spent a fifth
+# of its time building the same expressions (IN lists included) again.
+_HEAD = select(FeedState.counter, FeedState.epoch).where(FeedState.id == 1)
+_FEED_COLUMNS = (FeedEntry.position, FeedEntry.entity, FeedEntry.record_id, FeedEntry.version,
+                 FeedEntry.audience)
+_AFTER = FeedEntry.position > bindparam("after")
+_GENERAL = FeedEntry.audience == ""
+# A supervisor sees every general row; a collector those of the accounts
+# assigned to her, and the tombstones meant for her.
+_FEED_SUPERVISOR = (select(*_FEED_COLUMNS).where(_AFTER, _GENERAL)
+                    .order_by(FeedEntry.position).limit(bindparam("limit")))
+_FEED_COLLECTOR = (select(*_FEED_COLUMNS).where(_AFTER, or_(
+    FeedEntry.audience == bindparam("user_id"),
+    and_(_GENERAL, FeedEntry.account_id.in_(
+        select(Account.id).where(Account.assigned_collector_id == bindparam("user_id"))))))
+    .order_by(FeedEntry.position).limit(bindparam("limit")))
+
+
+@functools.cache
+def _records_statement(entity: str):
+    serializer = wire_serializer(entity)
+    return select(*serializer.columns).where(
+        serializer.columns[0].in_(bindparam("ids", expanding=True)))
 
 
 def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec,
          rules: RulesConfig) -> dict[str, Any]:
-    head, epoch = session.execute(select(FeedState.counter, FeedState.epoch).where(FeedState.id == 1)).one()
+    head, epoch = session.execute(_HEAD).one()
     position = codec.decode(cursor, user.id, epoch, head) if cursor else 0
     # Plain rows, not ORM objects: a pull only reads, and building objects
     # (identity map, instrumentation) cost a quarter of its time.
-    rows = session.execute(
-        select(FeedEntry.position, FeedEntry.entity, FeedEntry.record_id, FeedEntry.version,
-               FeedEntry.audience)
-        .where(FeedEntry.position > position, _scope_filter(user))
-        .order_by(FeedEntry.position)
-        .limit(limit + 1)
-    ).all()
+    if user.is_supervisor:
+        rows = session.execute(_FEED_SUPERVISOR, {"after": position, "limit": limit + 1}).all()
+    else:
+        rows = session.execute(_FEED_COLLECTOR, {"after": position, "limit": limit + 1,
+                                                 "user_id": user.id}).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
 
@@ -97,9 +112,7 @@ def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec
             live_ids[row.entity].append(row.record_id)
     records: dict[tuple[str, str], Any] = {}
     for entity, ids in live_ids.items():
-        serializer = wire_serializer(entity)
-        id_column = serializer.columns[0]
-        for record in session.execute(select(*serializer.columns).where(id_column.in_(ids))):
+        for record in session.execute(_records_statement(entity), {"ids": ids}):
             records[(entity, record[0])] = record
 
     now = utcnow()
