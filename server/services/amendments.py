@@ -6,6 +6,7 @@ visit's ``amendments``) show the same trail."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from ..entities.visit import FREE_AFTER_DONE
 from ..models import HistoryEntry, User
+from .idlists import among, dialect_of
 
 # Changed with an amendment but no evidence of their own: the flags follow
 # from the other fields (listed beside them when they move).
@@ -63,6 +65,15 @@ def amendment_trail(entries: Iterable) -> list[Amendment]:
     return trail
 
 
+@functools.cache
+def _histories(dialect: str):
+    return (select(HistoryEntry.record_id, HistoryEntry.version, HistoryEntry.at,
+                   HistoryEntry.changes, HistoryEntry.user_id, HistoryEntry.client_id,
+                   HistoryEntry.reason)
+            .where(HistoryEntry.entity == "visit", among(HistoryEntry.record_id, dialect))
+            .order_by(HistoryEntry.id))
+
+
 def visit_trails(session, visit_ids: Iterable[str]) -> dict[str, list[dict]]:
     """The wire form of the trails of these visits (a pulled visit's
     ``amendments``), with the authors' names: two queries for a page."""
@@ -70,12 +81,7 @@ def visit_trails(session, visit_ids: Iterable[str]) -> dict[str, list[dict]]:
     if not ids:
         return {}
     entries: dict[str, list] = defaultdict(list)
-    for entry in session.execute(
-        select(HistoryEntry.record_id, HistoryEntry.version, HistoryEntry.at, HistoryEntry.changes,
-               HistoryEntry.user_id, HistoryEntry.client_id, HistoryEntry.reason)
-        .where(HistoryEntry.entity == "visit", HistoryEntry.record_id.in_(ids))
-        .order_by(HistoryEntry.id)
-    ):
+    for entry in session.execute(_histories(dialect_of(session)), {"ids": ids}):
         entries[entry.record_id].append(entry)
     trails = {visit_id: amendment_trail(rows) for visit_id, rows in entries.items()}
     authors = {a.user_id for trail in trails.values() for a in trail if a.user_id}

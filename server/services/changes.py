@@ -15,6 +15,7 @@ opens.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -29,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..extensions import db
 from ..models import FeedEntry, FeedState, HistoryEntry, utcnow
 from .audit_marks import audit_key, note_keyed_start
+from .idlists import among
 from .lookups import StoreLookups
 from .rows import from_database, write_rows
 
@@ -173,14 +175,9 @@ class ChangeWriter:
             ids -= {i for (m, i) in self._known if m is model}
         if not ids:
             return
-        table = model.__table__
-        statement = select(*table.columns).where(table.c.id.in_(ids))
-        if lock:
-            # NO KEY UPDATE: other writers may still insert rows that point
-            # at this one (a visit of a locked account).
-            statement = statement.order_by(table.c.id).with_for_update(key_share=True)
         self.flush()
-        for mapping in self.session.execute(statement).mappings():
+        statement = _by_ids(model, self.session.get_bind().dialect.name, lock)
+        for mapping in self.session.execute(statement, {"ids": list(ids)}).mappings():
             key = (model, mapping["id"])
             known = self._known.get(key)
             if known is None:
@@ -333,6 +330,19 @@ class ChangeWriter:
                 counter=self.counter, last_hash=self.last_hash
             )
         )
+
+
+@functools.cache
+def _by_ids(model, dialect: str, lock: bool):
+    """The rows of ``model`` with the ids bound as ``ids``, built once."""
+    table = model.__table__
+    statement = select(*table.columns).where(among(table.c.id, dialect))
+    if lock:
+        # NO KEY UPDATE: other writers may still insert rows that point at
+        # this one (a visit of a locked account). In id order, so that two
+        # transactions never wait for each other in a circle.
+        statement = statement.order_by(table.c.id).with_for_update(key_share=True)
+    return statement
 
 
 def _feed_upsert(session):

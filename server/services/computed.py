@@ -3,6 +3,7 @@ days pass without a new version, so they are never stored."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -13,6 +14,19 @@ from ..rules.aging import account_today, aging_bucket, days_past_due, priority
 from ..rules.config import RulesConfig
 from ..rules.escalation import escalation_suggestion
 from ..rules.flags import account_flags
+from .idlists import among, dialect_of
+
+
+@functools.cache
+def _statements(dialect: str):
+    """The two reads of ``account_extras``, built once per database."""
+    return (
+        select(Visit.account_id, Visit.arrived_at, Visit.status, Visit.redirected_to, Visit.result)
+        .where(among(Visit.account_id, dialect), Visit.status == "done")
+        .order_by(Visit.arrived_at.desc()),
+        select(Promise.account_id).where(among(Promise.account_id, dialect),
+                                         Promise.status == "broken"),
+    )
 
 
 def account_extras(session, accounts: list[Account], now: datetime, cfg: RulesConfig) -> dict[str, dict]:
@@ -20,17 +34,12 @@ def account_extras(session, accounts: list[Account], now: datetime, cfg: RulesCo
     if not accounts:
         return {}
     ids = [a.id for a in accounts]
+    done_visits, broken_promises = _statements(dialect_of(session))
     visits_by_account: dict[str, list] = defaultdict(list)
-    for row in session.execute(
-        select(Visit.account_id, Visit.arrived_at, Visit.status, Visit.redirected_to, Visit.result)
-        .where(Visit.account_id.in_(ids), Visit.status == "done")
-        .order_by(Visit.arrived_at.desc())
-    ):
+    for row in session.execute(done_visits, {"ids": ids}):
         visits_by_account[row.account_id].append(row)
     broken: dict[str, int] = defaultdict(int)
-    for account_id, in session.execute(
-        select(Promise.account_id).where(Promise.account_id.in_(ids), Promise.status == "broken")
-    ):
+    for account_id, in session.execute(broken_promises, {"ids": ids}):
         broken[account_id] += 1
 
     extras = {}

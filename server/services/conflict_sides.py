@@ -17,13 +17,15 @@ the office too. The kinds, as the OpenAPI description lists them:
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from ..models import Client, Conflict, User
+from .idlists import among, dialect_of
 
 SERVER_CLIENT = "server"
 OFFICE, ME, OTHER_COLLECTOR = "office", "me", "other_collector"
@@ -75,9 +77,11 @@ def _instant(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-# Built once: every pull asks it for a whole page of ids.
-_CONFLICTS_OF = (select(Conflict).where(Conflict.record_id.in_(bindparam("ids", expanding=True)))
-                 .order_by(Conflict.created_at, Conflict.id))
+@functools.cache
+def _conflicts_of(dialect: str):
+    # Built once per database: every pull asks it for a whole page of ids.
+    return (select(Conflict).where(among(Conflict.record_id, dialect))
+            .order_by(Conflict.created_at, Conflict.id))
 
 
 def record_conflicts(session, user_id: str, record_ids: Iterable[str]) -> dict[str, list[dict]]:
@@ -86,7 +90,7 @@ def record_conflicts(session, user_id: str, record_ids: Iterable[str]) -> dict[s
     ids = list(record_ids)
     if not ids:
         return {}
-    conflicts = session.scalars(_CONFLICTS_OF, {"ids": ids}).all()
+    conflicts = session.scalars(_conflicts_of(dialect_of(session)), {"ids": ids}).all()
     if not conflicts:
         return {}
     owners = _device_owners(session, [c.kept_client_id for c in conflicts]

@@ -19,6 +19,7 @@ from ..rules.config import RulesConfig
 from .clock import server_clock
 from .computed import account_extras
 from .evidence import add_record_evidence
+from .idlists import among, dialect_of
 from .records import wire_serializer
 
 CURSOR_VERSION = 1
@@ -86,10 +87,9 @@ _FEED_COLLECTOR = (select(*_FEED_COLUMNS).where(_AFTER, or_(
 
 
 @functools.cache
-def _records_statement(entity: str):
+def _records_statement(entity: str, dialect: str):
     serializer = wire_serializer(entity)
-    return select(*serializer.columns).where(
-        serializer.columns[0].in_(bindparam("ids", expanding=True)))
+    return select(*serializer.columns).where(among(serializer.columns[0], dialect))
 
 
 def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec,
@@ -111,8 +111,9 @@ def pull(session, user: User, cursor: str | None, limit: int, codec: CursorCodec
         if not row.audience:
             live_ids[row.entity].append(row.record_id)
     records: dict[tuple[str, str], Any] = {}
+    dialect = dialect_of(session)
     for entity, ids in live_ids.items():
-        for record in session.execute(_records_statement(entity), {"ids": ids}):
+        for record in session.execute(_records_statement(entity, dialect), {"ids": ids}):
             records[(entity, record[0])] = record
 
     now = utcnow()
