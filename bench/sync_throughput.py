@@ -182,6 +182,12 @@ def _cpu(f: dict) -> str:
     return f"{value:>10,.0f}" if value else f"{'-':>10}"
 
 
+def _us(f: dict) -> str:
+    """Server CPU per item, in microseconds."""
+    value = f.get("per_server_cpu_s")
+    return f"{1e6 / value:>8,.0f}" if value else f"{'-':>8}"
+
+
 def report(figures: dict) -> None:
     print(f"\n{figures['visits']:,} visit mutations of ~{figures['mutation_bytes']} bytes, "
           f"push batches of {figures['batch']}, pull limit {figures['limit']}\n")
@@ -190,14 +196,15 @@ def report(figures: dict) -> None:
         rows.append((f"pouchdb-server ({figures['pouchdb_server']['adapter']})",
                      figures["pouchdb_server"]))
     rows.append(("sqlite3 floor", figures["sqlite_floor"]))
-    print(f"{'':26} {'push mut/s':>11} {'/cpu-s':>10} {'requests':>9}"
-          f" {'pull rec/s':>11} {'/cpu-s':>10} {'requests':>9}")
+    print(f"{'':26} {'push mut/s':>11} {'/cpu-s':>10} {'µs cpu':>8} {'requests':>9}"
+          f" {'pull rec/s':>11} {'/cpu-s':>10} {'µs cpu':>8} {'requests':>9}")
     for name, f in rows:
         push, pull = f["push"], f["pull"]
-        print(f"{name:26} {push['per_s']:>11,.0f} {_cpu(push)} {push['requests']:>9} "
-              f"{pull['per_s']:>11,.0f} {_cpu(pull)} {pull['requests']:>9}")
+        print(f"{name:26} {push['per_s']:>11,.0f} {_cpu(push)} {_us(push)} {push['requests']:>9} "
+              f"{pull['per_s']:>11,.0f} {_cpu(pull)} {_us(pull)} {pull['requests']:>9}")
     print("\n/cpu-s: items per second of server CPU (gunicorn workers or node, plus the "
-          "PostgreSQL backends), steadier than wall time on a shared machine.\n")
+          "PostgreSQL backends), steadier than wall time on a shared machine; µs cpu: that "
+          "CPU per mutation or record.\n")
     for backend, f in figures["ours"].items():
         for other, key in (("pouchdb-server", "pouchdb_server"), ("sqlite3 floor", "sqlite_floor")):
             if key not in figures:
