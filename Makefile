@@ -67,7 +67,7 @@ test-lowest:
 	$(LOWEST)/bin/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e .
 	$(LOWEST)/bin/uv pip install -q --python $(LOWEST)/bin/python pytest pytest-timeout webtest hypothesis
 	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider tests/api tests/sync tests/supervisor \
-		--ignore tests/supervisor/test_browser.py
+		-m "not browser"
 
 lint: install-dev
 	$(BIN)/ruff check server sync tests bench
