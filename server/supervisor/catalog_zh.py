@@ -578,7 +578,21 @@ ZH: dict[str, str] = {
     "move or cancel": "改期或取消",
     "{name} on {day}": "{name}，{day}",
     "{name}'s accounts": "{name} 負責的帳戶",
-    "{n} accounts go to {name}, with {planned} planned visits.": "{n} 個帳戶將改派給 {name}，連同 {planned} 次已安排的外訪。",
-    "{n} accounts moved to {name}, with {planned} planned visits.": "已將 {n} 個帳戶改派給 {name}，連同 {planned} 次已安排的外訪。",
+    "{n} accounts go to {name}. Planned visits that go with them: {planned}.": "{n} 個帳戶將改派給 {name}，隨帳戶移轉的已安排外訪：{planned} 次。",
+    "{n} accounts moved to {name}. Planned visits that went with them: {planned}.": "已將 {n} 個帳戶改派給 {name}，隨帳戶移轉的已安排外訪：{planned} 次。",
     "{n} planned visits": "{n} 次已安排的外訪",
+    # the dashboard's map of the day (_day_map.html)
+    "Today's check-ins on the map": "今日報到地圖",
+    "The map needs JavaScript and the map tiles; the table below lists the same check-ins.":
+        "地圖需要 JavaScript 與地圖圖磚；下表列出相同的報到紀錄。",
+    "Map of today's check-ins": "今日報到位置地圖",
+    "Far from the site": "離登記地址太遠",
+    "Near the site": "在登記地址附近",
+    "{n} check-ins today. Red: farther than {limit} m from the account's position.":
+        "今日共 {n} 筆報到。紅色：距離帳戶登記位置超過 {limit} 公尺。",
+    "The map could not load (no connection to the map tiles). The table below lists the same check-ins.":
+        "無法載入地圖（連不上地圖圖磚伺服器）。下表列出相同的報到紀錄。",
+    "{distance} m": "{distance} 公尺",
+    "no position": "無位置",
+    "No check-ins yet today.": "今天還沒有報到紀錄。",
 }

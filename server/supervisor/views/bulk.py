@@ -52,5 +52,5 @@ def bulk_reassign_confirm():
         plan = bulk_reassign(db.session, ids, collector_id, current_user.id,
                              current_app.config["RULES"])
     except Refused as exc:
-        return _accounts_again(_refusal_problems(exc), 422)
+        return _accounts_again(_refusal_problems(exc), 400 if form.errors else 422)
     return render_template("supervisor/reassign_done.html", plan=plan), 200
