@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Account, FeedEntry, HistoryEntry, Visit
+from server.models import FeedEntry, HistoryEntry, Visit
 from tests.helpers import latest
 
 from .conftest import TAIPEI, csrf_token, new_id, record_visit, taipei

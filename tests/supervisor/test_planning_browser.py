@@ -166,7 +166,7 @@ def _checkins_today(app):
             .order_by(Account.ref).limit(2)).all()
         spots = [(a.id, a.lat, a.lon) for a in accounts]
     arrived = datetime.now(UTC) - timedelta(minutes=30)
-    for (account_id, lat, lon), offset in zip(spots, (0.0, 0.012)):
+    for (account_id, lat, lon), offset in zip(spots, (0.0, 0.012), strict=True):
         result = phone.write("visit", str(uuid.uuid4()), {
             "account_id": account_id, "status": "done", "arrived_at": arrived.isoformat(),
             "scheduled_at": arrived.isoformat(), "met": "original_contact", "result": "refused",
