@@ -108,6 +108,15 @@ def test_bulk_reassignment_flow(tmp_path, chromium_browser, name):
             plan = page.locator("#plan")
             assert "Day and time in Asia/Taipei." in plan.inner_text()
             plan.screenshot(path=str(SHOTS / f"account-plan-{name}.png"))
+            # The day planner lists Alice's plans; a planned one opens with its move and cancel forms.
+            page.goto(f"{base}/supervisor/plan?collector={alice}")
+            assert page.locator("#day-plan tr[data-visit]").count() >= 1
+            page.screenshot(path=str(SHOTS / f"planner-{name}.png"), full_page=True)
+            _fits(page, name)
+            page.locator("#day-plan a", has_text="move or cancel").first.click()
+            assert "Move the visit" in page.locator("#plan").inner_text()
+            page.locator("#plan").screenshot(path=str(SHOTS / f"visit-plan-{name}.png"))
+            _fits(page, name)
             page.goto(f"{base}/supervisor/accounts?collector={alice}")
             page.click("text=Select all on this page")
             boxes = page.locator("#accounts input[name=account]")
