@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import BaseConverter
 
 from ..extensions import db, login_manager
+from ..maps import tile_origin
 from ..models import User
 from ..sessions import session_is_current
 from . import formatting, i18n
@@ -78,8 +79,10 @@ def page_headers(response):
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
+    # The dashboard's map shows tiles from the configured tile server (server/maps.py).
+    tiles = tile_origin(current_app.config["MAP_TILES_URL"])
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"default-src 'self'; img-src 'self' data: {tiles}; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
     response.vary.add("Cookie")
     response.vary.add("Accept-Language")
@@ -158,3 +161,8 @@ def csrf_failed(_exc):
 
 
 from .views import accounts, attachments, auth, dashboard, logins, restrictions, review, visits  # noqa: E402,F401
+
+# Planning from the pages, bulk reassignment and the day's map: a line of their own.
+from .views import bulk as bulk  # noqa: E402,F401
+from .views import day_map as day_map  # noqa: E402,F401
+from .views import planning as planning  # noqa: E402,F401

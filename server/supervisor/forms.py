@@ -109,3 +109,36 @@ class RemoveWindowForm(FlaskForm):
 class JurisdictionForm(FlaskForm):
     # The page offers the configured codes; the write layer checks the code.
     code = StringField(validators=[Optional(), Length(max=2)])
+
+
+# -- planning from the pages (planning_actions.py) -------------------------------
+
+
+class PlanVisitForm(FlaskForm):
+    """A new visit: the day and time on the supervisor's wall clock
+    (``formatting.display_zone``). The page offers lists of accounts and
+    collectors; the action checks that the ids name them."""
+
+    account = StringField(validators=[Optional(), Length(max=36)])
+    collector = StringField(validators=[DataRequired(), Length(max=36)])
+    day = DateField(validators=[DataRequired()])
+    time = TimeField(validators=[DataRequired()])
+    notes = TextAreaField(validators=[Optional(), Length(max=2000)])
+
+
+class MoveVisitForm(FlaskForm):
+    version = HiddenField(validators=[Optional(), Length(max=12)])
+    collector = StringField(validators=[DataRequired(), Length(max=36)])
+    day = DateField(validators=[DataRequired()])
+    time = TimeField(validators=[DataRequired()])
+
+
+class CancelVisitForm(FlaskForm):
+    version = HiddenField(validators=[Optional(), Length(max=12)])
+    reason = TextAreaField(validators=[DataRequired(), Length(max=500)])
+
+
+class BulkReassignForm(FlaskForm):
+    # The ids come as repeated ``account`` fields (request.form.getlist);
+    # planning_actions.selected_ids checks them.
+    collector = StringField(validators=[DataRequired(), Length(max=36)])
