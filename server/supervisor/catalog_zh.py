@@ -515,4 +515,45 @@ ZH: dict[str, str] = {
     "Not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. TW).":
         "不是 ISO 3166-1 二碼國家代碼（兩個大寫字母，例如 TW）。",
     "The relation is recorded only when someone else was met.": "只有遇到的是其他人時，才記錄其關係。",
+    # devices (server/supervisor/views/devices.py, device_words.py)
+    "Devices": "裝置",
+    "Each collector's phones as they said at their last sync. A phone stands out when changes have waited on it for more than 4 hours, when it has not synced for a day, when it runs an old version of the app, or when its clock is more than {limit} min off.":
+        "每位催收員的手機在最近一次同步時回報的狀態。手機上有變更等待超過 4 小時、一天未同步、使用舊版 App，或時鐘誤差超過 {limit} 分鐘時，會特別標示。",
+    "{n} devices need attention.": "有 {n} 台裝置需要處理。",
+    "No device needs attention.": "沒有需要處理的裝置。",
+    "Device": "裝置",
+    "Last seen": "最近連線",
+    "Last push": "最近上傳",
+    "Changes waiting": "等待上傳的變更",
+    "App version": "App 版本",
+    "Persistent storage": "永久儲存",
+    "Clock": "時鐘",
+    "Needs attention": "需要處理",
+    "never": "從未",
+    "not said": "未回報",
+    "none": "無",
+    "oldest from {time} ({age})": "最早一筆為 {time}（{age}）",
+    "current": "最新版",
+    "old": "舊版",
+    "No phone has synced yet.": "尚無手機同步過。",
+    "Devices needing attention": "需要處理的裝置",
+    "All devices": "所有裝置",
+    "{n} min": "{n} 分鐘",
+    "{n} h": "{n} 小時",
+    "{n} days": "{n} 天",
+    "right (within a minute)": "準確（誤差一分鐘內）",
+    "{span} fast": "快 {span}",
+    "{span} slow": "慢 {span}",
+    "just now": "剛剛",
+    "{span} ago": "{span}前",
+    "Changes have waited on this phone for {span}: ask the collector to open the app where there is a connection.":
+        "這支手機上的變更已等待 {span}：請催收員在有網路的地方開啟 App。",
+    "Never synced.": "從未同步。",
+    "Not synced for {span}: is the phone still in use?": "已 {span}未同步：這支手機還在使用嗎？",
+    "Runs an old version of the app: ask the collector to accept the update it offers.":
+        "使用舊版 App：請催收員接受 App 提示的更新。",
+    "Its clock is {offset} (more than {limit} min off): visit times from it are flagged. Ask the collector to set the phone's time automatically.":
+        "手機時鐘{offset}（誤差超過 {limit} 分鐘）：由它送出的外訪時間會被標示。請催收員將手機時間設為自動。",
+    "The phone's clock was {offset} when it sent this visit's times: arrival and departure may be off by as much.":
+        "送出這筆外訪時間時，手機時鐘{offset}：抵達與離開時間可能有同樣的誤差。",
 }
