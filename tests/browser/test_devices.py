@@ -75,6 +75,8 @@ def test_a_phone_with_a_fast_clock_is_told_and_its_visit_flagged(chromium_browse
         banner = page.locator("[data-testid=clock-banner]")
         banner.wait_for(state="visible")
         assert "This phone’s clock is 11 minutes fast." in banner.inner_text()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "phone-clock-banner.png"))
         visit_id = str(uuid.uuid4())
         page.evaluate("""async (visitId) => {
             const base = window.fieldvisit.moduleBase;
@@ -137,6 +139,9 @@ def test_the_device_page_at_desktop_and_phone_widths(chromium_browser, server):
                 page.wait_for_url("**/supervisor/")
                 block = page.locator("#devices-attention")
                 assert block.is_visible()
+                assert ("Devices needing attention" if lang == "en" else "需要處理的裝置") in block.inner_text()
+                if name == "desktop" and lang == "en":
+                    block.screenshot(path=str(SHOTS / "dashboard-devices-block.png"))
                 page.click("nav.main-nav >> text=" + ("Devices" if lang == "en" else "裝置"))
                 page.wait_for_selector("#devices")
                 flagged = page.locator(f'#devices tr.attention[data-client="{stale}"]').inner_text()
