@@ -7,8 +7,8 @@ from sync.hlc import HLC_PATTERN
 
 from .. import messages
 from ..entities import ENTITIES, checking, in_year_range
-from ..entities.fields import MAX_YEAR, MIN_YEAR
 from ..entities import UUID_VALIDATOR as UUID
+from ..entities.fields import MAX_YEAR, MIN_YEAR
 
 
 class StrictSchema(Schema):

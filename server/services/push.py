@@ -27,9 +27,9 @@ from ..models import Account, Client, Promise, RejectedMutation, User, utcnow
 from .changes import Actor, ChangeWriter
 from .clock import server_clock
 from .conflict_sides import for_pusher
+from .derived import AttemptIndex, promise_id_for
 from .device_clock import DeviceClock
 from .device_report import DeviceReport, apply_report
-from .derived import AttemptIndex, promise_id_for
 from .records import model_for
 from .writes import Change, Rejected, apply_change, republish, visible
 

@@ -158,4 +158,3 @@ def csrf_failed(_exc):
 
 
 from .views import accounts, attachments, auth, dashboard, logins, restrictions, review, visits  # noqa: E402,F401
-from .views import devices  # noqa: E402,F401

@@ -130,7 +130,7 @@ def test_the_device_page_at_desktop_and_phone_widths(chromium_browser, server):
                 is_mobile=name == "phone", has_touch=name == "phone")
             problems = []
             page = context.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("console", lambda m, found=problems: found.append(m.text) if m.type == "error" else None)
             try:
                 page.goto("/supervisor/login")
                 page.fill("input[name=username]", "supervisor")

@@ -8,7 +8,7 @@ from ...extensions import db
 from .. import formatting, i18n, supervisor
 from ..charts import bar_chart
 from ..queries.dashboard import dashboard as dashboard_numbers
-from .devices import device_rows
+from .devices import device_rows  # also registers the devices page
 
 
 @supervisor.get("/")
