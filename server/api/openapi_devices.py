@@ -7,23 +7,25 @@ UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 TIME = {"type": "string", "format": "date-time"}
 _IGNORED = " A malformed value is ignored (the last good one stays), never an error."
 
+# Any text is accepted (a malformed value is ignored, never refused), so the
+# headers' schemas are plain strings; the form each must have to count is
+# in its description.
+_ANY = {"type": "string"}
 DEVICE_HEADERS = [
-    {"name": "Fieldvisit-Client", "in": "header", "required": False, "schema": UUID,
-     "description": "The device's client_id. On push the body's client_id is used instead; on "
-                    "pull this names the device. A client_id bound to another user is not "
-                    "written; an unknown one is bound to the pulling user." + _IGNORED},
-    {"name": "Fieldvisit-App-Version", "in": "header", "required": False,
-     "schema": {"type": "string", "minLength": 1, "maxLength": 64,
-                "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
-     "description": "The app's version (the collector app sends its shell version)." + _IGNORED},
-    {"name": "Fieldvisit-Outbox", "in": "header", "required": False,
-     "schema": {"type": "string", "maxLength": 200,
-                "pattern": "^\\s*[0-9]{1,10}\\s*(;\\s*oldest\\s*=\\s*\\S+\\s*)?$"},
-     "description": "`<count>[; oldest=<RFC 3339>]`: changes waiting on the device and when the "
-                    "oldest was made; count at most 10^9." + _IGNORED},
-    {"name": "Fieldvisit-Storage", "in": "header", "required": False,
-     "schema": {"type": "string", "enum": ["persisted", "best-effort"]},
-     "description": "Whether the browser promised to keep the app's data." + _IGNORED},
+    {"name": "Fieldvisit-Client", "in": "header", "required": False, "schema": _ANY,
+     "description": "The device's client_id (a lower-case hyphenated UUID). On push the body's "
+                    "client_id is used instead; on pull this names the device. A client_id bound "
+                    "to another user is not written; an unknown one is bound to the pulling "
+                    "user." + _IGNORED},
+    {"name": "Fieldvisit-App-Version", "in": "header", "required": False, "schema": _ANY,
+     "description": "The app's version: 1 to 64 printable ASCII characters, no leading or trailing "
+                    "space (the collector app sends its shell version)." + _IGNORED},
+    {"name": "Fieldvisit-Outbox", "in": "header", "required": False, "schema": _ANY,
+     "description": "`<count>[; oldest=<RFC 3339>]`: changes waiting on the device (0 to 10^9) "
+                    "and when the oldest was made (with an offset, years 1900–2999)." + _IGNORED},
+    {"name": "Fieldvisit-Storage", "in": "header", "required": False, "schema": _ANY,
+     "description": "`persisted` or `best-effort`: whether the browser promised to keep the "
+                    "app's data." + _IGNORED},
 ]
 
 COMPONENTS = {
