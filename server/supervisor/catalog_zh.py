@@ -552,6 +552,7 @@ ZH: dict[str, str] = {
         "使用舊版 App：請催收員接受 App 提示的更新。",
     "Its clock is {offset} (more than {limit} min off): visit times from it are flagged. Ask the collector to set the phone's time automatically.":
         "手機時鐘{offset}（誤差超過 {limit} 分鐘）：由它送出的外訪時間會被標示。請催收員將手機時間設為自動。",
+    "Phone clock when the times were sent": "送出時間時的手機時鐘",
     "The phone's clock was {offset} when it sent this visit's times: arrival and departure may be off by as much.":
         "送出這筆外訪時間時，手機時鐘{offset}：抵達與離開時間可能有同樣的誤差。",
 }

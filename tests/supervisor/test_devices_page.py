@@ -158,6 +158,9 @@ def test_the_visit_page_says_how_far_off_the_phone_clock_was(app, sup, world):
     assert "The phone's clock was wrong" in page.html.text  # the flag's label
     note = " ".join(page.html.select_one("#device-clock-note").text.split())
     assert note.startswith("The phone's clock was 12 min slow when it sent this visit's times")
+    # Its history names the kept offset in words, not as a column name.
+    assert "Phone clock when the times were sent" in page.html.text
+    assert "device_clock_offset_min" not in page.html.text
     log = sup.get("/supervisor/visits", {"flag": "device_clock_off"})
     assert visit in log.text
     assert helpers  # the shared client is what made the push above
