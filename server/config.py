@@ -87,6 +87,9 @@ def from_environment(instance_path: str) -> dict:
         # The history chain's HMAC key (server/services/audit_marks.py). Kept
         # outside the database on purpose: never written to instance/ beside it.
         "AUDIT_KEY": os.environ.get("FIELDVISIT_AUDIT_KEY") or None,
+        # Devices (server/services/device_report.py): a phone whose clock is off by
+        # more than this flags the visit times it sends (device_clock_off).
+        "CLOCK_OFF_MINUTES": _int("FIELDVISIT_CLOCK_OFF_MINUTES", 5),
     }
 
 

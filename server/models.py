@@ -126,6 +126,15 @@ class Client(db.Model):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The device's own report (PROTOCOL.md 1.1 "Device clock and device
+    # report", server/services/device_report.py): last value wins.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    app_version: Mapped[str | None] = mapped_column(String(64))
+    outbox_count: Mapped[int | None] = mapped_column(Integer)
+    outbox_oldest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    storage: Mapped[str | None] = mapped_column(String(16))
+    # sent_at − server receive time of its last push that carried sent_at.
+    clock_offset_s: Mapped[float | None] = mapped_column(Float)
 
 
 class SyncedRecord:
@@ -199,6 +208,9 @@ class Visit(SyncedRecord, db.Model):
     conduct_confirmed: Mapped[bool | None] = mapped_column(Boolean)
     amendment_reason: Mapped[str | None] = mapped_column(Text)
     flags: Mapped[list] = mapped_column(JSON, default=list)
+    # Minutes the phone's clock was off when it sent this visit's times
+    # (services/device_clock.py); None: no push with a wrong clock wrote them.
+    device_clock_offset_min: Mapped[int | None] = mapped_column(Integer)
 
 
 class Payment(SyncedRecord, db.Model):

@@ -24,10 +24,10 @@ function retryAfter(response) {
   return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
 
-export async function apiFetch(path, { method = 'GET', body, token, timeoutMs = 20000 } = {}) {
+export async function apiFetch(path, { method = 'GET', body, token, timeoutMs = 20000, headers: extra = {} } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const headers = { Accept: 'application/json' };
+  const headers = { ...extra, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;

@@ -16,6 +16,8 @@ import { parseInstant } from './time.js';
 import { todayView } from './views/today.js';
 import { loginView } from './views/login.js';
 import { MODULE_BASE } from './version.js';
+import { clockOff } from './device-report.js';
+import { clockText } from './views/clock-words.js';
 
 // The first screens (Today, sign-in) come with the page; the others load on
 // first use (the service worker has them all, so offline they open as fast).
@@ -127,6 +129,10 @@ function updateStatus(session, snapshot) {
   relogin.hidden = session.token_ok !== false;
   relogin.querySelector('span').textContent = t('banner.relogin', { count: waiting });
   relogin.querySelector('a').textContent = t('sync.sign_in_again');
+  const clock = $('#clock-banner');
+  const off = clockOff(snapshot.meta.clock);
+  clock.hidden = !off;
+  clock.querySelector('span').textContent = off ? clockText(off) : '';
 }
 
 async function refreshStatusOnly() {

@@ -15,6 +15,7 @@ import * as hlc from './hlc.js';
 import { isoLocal, dateInZone } from './time.js';
 import { emit, on } from './events.js';
 import { uploadWaiting } from './uploads.js';
+import { deviceHeaders, noteServerTime } from './device-report.js';
 
 const LOCK_NAME = 'fieldvisit-sync';
 const PERIOD_MS = 60_000;
@@ -109,15 +110,18 @@ async function pushAll(session) {
   for (let guard = 0; guard < 1000; guard += 1) {
     const batch = await takeBatch(clientId, PUSH_BATCH);
     if (batch.length === 0) return sentSomething;
+    const headers = await deviceHeaders(clientId);
     const body = {
       client_id: clientId,
+      sent_at: isoLocal(), // this phone's clock, for the server to compare (PROTOCOL.md 1.1)
       mutations: batch.map((e) => ({
         seq: e.seq, hlc: e.hlc, entity: e.entity, id: e.record_id, base_version: e.base_version, fields: e.fields,
       })),
     };
     let answer;
+    const sentAtMs = Date.now();
     try {
-      answer = await apiFetch('/sync/push', { method: 'POST', body, token: session.token });
+      answer = await apiFetch('/sync/push', { method: 'POST', body, token: session.token, headers });
     } catch (error) {
       const expected = error.body?.error?.expected_seq;
       if (error.status === 409 && Number.isInteger(expected)) {
@@ -130,6 +134,7 @@ async function pushAll(session) {
       // keeps the entries pending and visible; the round fails and backs off.
       throw error;
     }
+    await noteServerTime(answer?.server_time, sentAtMs, Date.now());
     await applyPushAnswer(session, answer);
     sentSomething = true;
   }
@@ -206,8 +211,10 @@ async function pullAll(session) {
     const query = new URLSearchParams({ limit: String(PULL_LIMIT) });
     if (cursor) query.set('cursor', cursor);
     let page;
+    const headers = await deviceHeaders(session.client_id);
+    const sentAtMs = Date.now();
     try {
-      page = await apiFetch(`/sync/pull?${query}`, { token: session.token });
+      page = await apiFetch(`/sync/pull?${query}`, { token: session.token, headers });
     } catch (error) {
       if (error instanceof ApiError && error.status === 410 && cursor) {
         await setValue('meta', 'cursor', null); // start over; the outbox is untouched
@@ -215,6 +222,7 @@ async function pullAll(session) {
       }
       throw error;
     }
+    await noteServerTime(page?.server_time, sentAtMs, Date.now());
     if (await applyPullPage(session, page)) changedAny = true;
     if (!page.has_more) return changedAny;
   }

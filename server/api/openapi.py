@@ -10,6 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ..entities import ENTITIES
 from ..services import amendments, conflict_sides
+from . import openapi_devices
 
 UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
 HLC = {"type": "string", "pattern": "^[0-9]{13}:[0-9a-f]{4}:[A-Za-z0-9-]{1,64}$"}
@@ -381,7 +382,9 @@ def openapi_document(body_limit: int) -> dict:
                 },
                 "PushRequest": {
                     "type": "object", "additionalProperties": False, "required": ["client_id", "mutations"],
-                    "properties": {"client_id": UUID, "mutations": {
+                    "properties": {"client_id": UUID, "sent_at": {
+                        **TIME, "description": "The device's clock when it sent the push "
+                        "(PROTOCOL.md 1.1); optional, years 1900–2999, otherwise 400."}, "mutations": {
                         "type": "array", "minItems": 1, "maxItems": 500,
                         "items": {"$ref": "#/components/schemas/Mutation"},
                         "description": "Consecutive ascending seqs, otherwise 400."}},
@@ -402,11 +405,14 @@ def openapi_document(body_limit: int) -> dict:
                             "type": "array", "items": {"type": "string"}}},
                     },
                 },
-                "PushResponse": {"type": "object", "required": ["last_seq", "server_hlc", "results"],
+                "PushResponse": {"type": "object",
+                                 "required": ["last_seq", "server_hlc", "server_time", "results"],
                                  "properties": {"last_seq": {"type": "integer"}, "server_hlc": HLC,
+                                                "server_time": TIME,
                                                 "results": {"type": "array", "items": {
                                                     "$ref": "#/components/schemas/PushResult"}}}},
                 **entity_components(),
+                **openapi_devices.COMPONENTS,
                 "Change": {
                     "type": "object", "required": ["entity", "id", "version", "deleted", "data"],
                     "properties": {
@@ -503,6 +509,7 @@ def openapi_document(body_limit: int) -> dict:
             "/api/v1/sync/push": {"post": {
                 "operationId": "push", "summary": "Apply a batch of mutations in one transaction.",
                 "security": [{"bearer": []}],
+                "parameters": openapi_devices.DEVICE_HEADERS,
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/PushRequest"}}}},
                 "responses": {
@@ -521,6 +528,7 @@ def openapi_document(body_limit: int) -> dict:
                      "schema": {"type": "string", "minLength": 1, "maxLength": 1000}},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 500}},
+                    *openapi_devices.DEVICE_HEADERS,
                 ],
                 "responses": {"200": _json("PullResponse"), **ERRORS_AUTH,
                               "400": _error("Bad limit or unknown parameter."),
@@ -582,6 +590,7 @@ def openapi_document(body_limit: int) -> dict:
                     **ERRORS_AUTH},
             }},
             **attachment_paths(),
+            **openapi_devices.device_paths(_error),
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "This document.",
                 "responses": {"200": {"description": "OK", "content": {"application/json": {

@@ -5,8 +5,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from sync.hlc import HLC_PATTERN
 
-from ..entities import ENTITIES, checking
+from .. import messages
+from ..entities import ENTITIES, checking, in_year_range
 from ..entities import UUID_VALIDATOR as UUID
+from ..entities.fields import MAX_YEAR, MIN_YEAR
 
 
 class StrictSchema(Schema):
@@ -31,8 +33,15 @@ class MutationSchema(StrictSchema):
     fields_ = fields.Dict(required=True, data_key="fields", keys=fields.String())
 
 
+def _in_years(value) -> None:
+    if not in_year_range(value):
+        raise ValidationError(messages.YEAR_OUT_OF_RANGE.format(min_year=MIN_YEAR, max_year=MAX_YEAR))
+
+
 class PushSchema(StrictSchema):
     client_id = fields.String(required=True, validate=UUID)
+    # The phone's clock when it sent the push (PROTOCOL.md 1.1 "Device clock").
+    sent_at = fields.AwareDateTime(validate=lambda value: _in_years(value))
     mutations = fields.List(fields.Nested(MutationSchema), required=True,
                             validate=validate.Length(min=1, max=500))
 
@@ -57,6 +66,7 @@ _MUTATION_KEYS = {f.data_key or name: name for name, f in _MUTATION.fields.items
 _MUTATION_CHECKS = {key: checking.checker(_MUTATION.fields[name], name)
                     for key, name in _MUTATION_KEYS.items() if name != "fields_"}
 _CLIENT_ID = checking.checker(_PUSH.fields["client_id"], "client_id")
+_SENT_AT = checking.checker(_PUSH.fields["sent_at"], "sent_at")
 
 
 class _Irregular(Exception):
@@ -75,8 +85,11 @@ def load_push(payload: dict) -> dict:
         return _PUSH.load(payload)
 
 
+_ENVELOPE_KEYS = ({"client_id", "mutations"}, {"client_id", "mutations", "sent_at"})
+
+
 def _load_push_fast(payload: dict) -> dict:
-    if payload.keys() != {"client_id", "mutations"}:
+    if payload.keys() not in _ENVELOPE_KEYS:
         raise _Irregular
     mutations = payload["mutations"]
     if type(mutations) is not list or not 1 <= len(mutations) <= 500:
@@ -95,4 +108,7 @@ def _load_push_fast(payload: dict) -> dict:
             raise _Irregular
         previous = item["seq"]
         loaded.append(item)
-    return {"client_id": _CLIENT_ID(payload["client_id"]), "mutations": loaded}
+    loaded_push = {"client_id": _CLIENT_ID(payload["client_id"]), "mutations": loaded}
+    if "sent_at" in payload:
+        loaded_push["sent_at"] = _SENT_AT(payload["sent_at"])
+    return loaded_push

@@ -3,6 +3,9 @@
 from flask import current_app, request
 
 from ..extensions import db
+from ..models import utcnow
+from ..services.device_clock import DeviceClock
+from ..services.device_report import note_pull, parse_headers
 from ..services.pull import CursorCodec, pull
 from ..services.push import Mutation, PushSettings, push
 from ..services.writes import transaction
@@ -11,8 +14,16 @@ from .schemas import PullQuerySchema, PushSchema, load_push
 
 
 def push_view():
+    # The request's arrival, before its body is read: the phone's sent_at
+    # is compared with it (services/device_clock.py).
+    received_at = utcnow()
     user = current_user()
     data = json_body(PushSchema(), load_push)
+    clock = None
+    if data.get("sent_at") is not None:
+        clock = DeviceClock((data["sent_at"] - received_at).total_seconds(),
+                            current_app.config["CLOCK_OFF_MINUTES"] * 60)
+    report = parse_headers(request.headers)
     mutations = [
         Mutation(m["seq"], m["hlc"], m["entity"], m["id"], m["base_version"], m["fields_"])
         for m in data["mutations"]
@@ -22,7 +33,7 @@ def push_view():
     timing: dict = {}
     result = transaction(
         lambda tx: push(tx, tx.session.get(type(user), user_id), data["client_id"],
-                        mutations, settings),
+                        mutations, settings, report=report, clock=clock),
         rules=current_app.config["RULES"], stats=timing,
     )
     # How long the write held the feed lock, the one part of a push that
@@ -40,6 +51,8 @@ def pull_view():
                       current_app.config["RULES"])
     finally:
         db.session.rollback()
+    # The device's report, in a small write of its own (services/device_report.py).
+    note_pull(db.session, user.id, parse_headers(request.headers), utcnow())
     return result, 200
 
 

@@ -75,6 +75,12 @@ class VisitKept(Schema):
     """Computed when the visit is written (``server/rules/flags.py``)."""
 
     flags = fields.List(fields.String(validate=validate.OneOf(VISIT_FLAGS)))
+    # Minutes the phone's clock was off (+ fast, − slow) when a push wrote
+    # arrived_at or departed_at; null when no such push did (PROTOCOL.md 1.1).
+    device_clock_offset_min = fields.Integer(allow_none=True, metadata={
+        "description": "Minutes the phone's clock was off (positive: fast) when a push wrote "
+                       "arrived_at or departed_at; set only beyond the server's limit "
+                       "(default 5), and then the visit has the flag device_clock_off."})
 
 
 PLAN_FIELDS = ("account_id", "collector_id", "scheduled_at", "status", "plan_notes")
@@ -181,7 +187,7 @@ SPEC = EntitySpec(
     "visit",
     _SCHEMA,
     {f: BOTH for f in _SCHEMA.fields},
-    read_only=("flags",),
+    read_only=("flags", "device_clock_offset_min"),
     kept=VisitKept(),
     required_on_create=("account_id", "collector_id"),
     defaults=_defaults,

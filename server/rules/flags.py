@@ -37,9 +37,13 @@ ARRIVED_LATE = "arrived_late"
 NOT_ORIGINAL_CONTACT = "not_original_contact"
 ATTEMPT_LIMIT_EXCEEDED = "attempt_limit_exceeded"
 SAME_SLOT_REPEAT = "same_slot_repeat"
+# The phone's clock was off when it sent the visit's times (PROTOCOL.md 1.1
+# "Device clock"; the offset is kept by server/services/device_clock.py).
+DEVICE_CLOCK_OFF = "device_clock_off"
 VISIT_FLAGS = (
     ARRIVED_LATE,
     ATTEMPT_LIMIT_EXCEEDED,
+    DEVICE_CLOCK_OFF,
     FAR_FROM_SITE,
     INSIDE_DO_NOT_VISIT,
     NOT_ORIGINAL_CONTACT,
@@ -226,6 +230,8 @@ def visit_flags(
         flags.add(NOT_ORIGINAL_CONTACT)
     if is_inside_do_not_visit(arrived_at, account.get("do_not_visit")):
         flags.add(INSIDE_DO_NOT_VISIT)
+    if visit.get("device_clock_offset_min") is not None:
+        flags.add(DEVICE_CLOCK_OFF)
     if _counts_as_attempt(visit):
         person = attempt_person(visit.get("met"), visit.get("met_name"))
         if exceeds_attempt_limit(arrived_at, counted_attempts(other_attempts, person, cfg), cfg):

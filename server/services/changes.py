@@ -49,6 +49,8 @@ class Actor:
     seq: int | None = None
     hlc: str | None = None
     role: str = "server"
+    # A push's clock offset (services/device_clock.py.DeviceClock), when it said.
+    device_clock: Any = None
 
     def derived(self) -> Actor:
         """The same author writing what follows from their change (a

@@ -119,6 +119,7 @@ def compute_visit_flags(tx: ChangeWriter, visit: Visit, account: Account, cfg: R
         "met": visit.met,
         "met_name": visit.met_name,
         "status": visit.status,
+        "device_clock_offset_min": getattr(visit, "device_clock_offset_min", None),
     }
     return visit_flags(data, account_dict(account), list(others), cfg)
 

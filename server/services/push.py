@@ -28,6 +28,8 @@ from .changes import Actor, ChangeWriter
 from .clock import server_clock
 from .conflict_sides import for_pusher
 from .derived import AttemptIndex, promise_id_for
+from .device_clock import DeviceClock
+from .device_report import DeviceReport, apply_report
 from .records import model_for
 from .writes import Change, Rejected, apply_change, republish, visible
 
@@ -48,9 +50,11 @@ class PushSettings:
 
 
 def push(tx: ChangeWriter, user: User, client_id: str, mutations: list[Mutation],
-         settings: PushSettings) -> dict[str, Any]:
+         settings: PushSettings, report: DeviceReport | None = None,
+         clock: DeviceClock | None = None) -> dict[str, Any]:
     """Apply ``mutations`` for ``user`` from device ``client_id`` inside the
-    write transaction ``tx`` (``writes.transaction`` commits it)."""
+    write transaction ``tx`` (``writes.transaction`` commits it). ``report``
+    and ``clock``: what the device says of itself (``device_report.py``)."""
     session = tx.session
     # Locked: two copies of one push racing through different workers
     # apply once, one after the other.
@@ -71,10 +75,14 @@ def push(tx: ChangeWriter, user: User, client_id: str, mutations: list[Mutation]
         if mutation.seq <= client.last_seq:
             results.append(_duplicate_result(tx, mutation))
             continue
-        results.append(_apply_one(tx, user, client_id, mutation, settings))
+        results.append(_apply_one(tx, user, client_id, mutation, settings, clock))
         client.last_seq = mutation.seq
-    client.last_push_at = utcnow()
-    return {"last_seq": client.last_seq, "server_hlc": str(server_clock.send()), "results": results}
+    now = client.last_push_at = utcnow()
+    apply_report(client, report or DeviceReport(), now)
+    if clock is not None:
+        client.clock_offset_s = round(clock.offset_s, 3)
+    return {"last_seq": client.last_seq, "server_hlc": str(server_clock.send()),
+            "server_time": now.isoformat(), "results": results}
 
 
 def _prefetch(tx: ChangeWriter, mutations: list[Mutation]) -> None:
@@ -142,8 +150,8 @@ def _duplicate_result(tx: ChangeWriter, mutation: Mutation) -> dict[str, Any]:
     return _result(mutation, "duplicate", record.version if record is not None else None)
 
 
-def _actor(user: User, client_id, seq, hlc) -> Actor:
-    return Actor(user.id, client_id, seq, hlc, role=user.role)
+def _actor(user: User, client_id, seq, hlc, clock: DeviceClock | None = None) -> Actor:
+    return Actor(user.id, client_id, seq, hlc, role=user.role, device_clock=clock)
 
 
 def _check_clock(mutation: Mutation, settings: PushSettings) -> None:
@@ -154,7 +162,7 @@ def _check_clock(mutation: Mutation, settings: PushSettings) -> None:
 
 
 def _apply_one(tx: ChangeWriter, user: User, client_id: str, mutation: Mutation,
-               settings: PushSettings) -> dict[str, Any]:
+               settings: PushSettings, clock: DeviceClock | None = None) -> dict[str, Any]:
     # No savepoint per mutation: ``apply_change`` raises ``Rejected`` only
     # before its first write, so a rejected mutation leaves nothing behind
     # and the rest of the batch goes on in the same transaction. A
@@ -169,7 +177,7 @@ def _apply_one(tx: ChangeWriter, user: User, client_id: str, mutation: Mutation,
         server_clock.receive(mutation.hlc)
         outcome = apply_change(tx, Change(
             mutation.entity, mutation.id, mutation.fields,
-            _actor(user, client_id, mutation.seq, mutation.hlc), mutation.base_version))
+            _actor(user, client_id, mutation.seq, mutation.hlc, clock), mutation.base_version))
     except Rejected as rejection:
         errors = storable_copy(rejection.errors)
         tx.session.add(RejectedMutation(

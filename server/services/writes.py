@@ -47,6 +47,7 @@ from ..models import Account, Conflict, Visit, new_id, utcnow
 from ..rules.config import RulesConfig
 from . import derived, set_fields
 from .changes import Actor, ChangeWriter
+from .device_clock import visit_clock_values
 from .records import account_id_of, field_values, model_for
 from .retry import is_transient
 from .rows import new_row
@@ -394,6 +395,8 @@ def apply_change(tx: ChangeWriter, change: Change) -> Outcome:
         # Computed fields read the record as it will be.
         for name, value in plan.after.items():
             setattr(record, name, value)
+        if entity == "visit":
+            changes.update(visit_clock_values(record, actor.device_clock, changes))
         changes.update(derive(tx, record, plan.account))
 
     taken = [name for name in plan.outcome.taken if name in plan.values]

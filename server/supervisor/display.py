@@ -41,6 +41,8 @@ FIELD_LABELS = {
     "taken_at": "Taken", "accuracy_m": "GPS accuracy (m)", "caption": "Caption",
     "redacted_reason": "Reason for redaction", "created_by": "Taken by",
     "uploaded": "Uploaded", "uploaded_at": "Received", "purged_at": "Content deleted",
+    # visit, kept by the server (server/services/device_clock.py)
+    "device_clock_offset_min": "Phone clock when the times were sent",
 }
 
 # Which label table a field's codes belong to, per entity.
@@ -70,6 +72,10 @@ def show_value(entity: str, name: str, value, lang: str | None = None, zone=None
     kind = CODE_KINDS.get((entity, name)) or CODE_KINDS.get(name)
     if kind:
         return label(kind, value, lang)
+    if name == "device_clock_offset_min" and isinstance(value, int):
+        from .device_words import clock_offset
+
+        return clock_offset(value * 60)
     if name == "flags":
         return ", ".join(label("flag", f, lang) for f in value) if value else "—"
     if name == "do_not_visit":

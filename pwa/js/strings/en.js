@@ -429,4 +429,15 @@ export default {
     relation_hint: 'Recorded for your supervisor.',
     err_relation: 'Choose who this person is to the customer.',
   },
+  clock: {
+    label: 'Phone clock',
+    right: 'Right',
+    minutes: { one: '{count} minute', other: '{count} minutes' },
+    hours: { one: '{count} hour', other: '{count} hours' },
+    fast: 'This phone’s clock is {amount} fast.',
+    slow: 'This phone’s clock is {amount} slow.',
+    short_fast: '{amount} fast',
+    short_slow: '{amount} slow',
+    fix: 'Set date and time to automatic in the phone’s settings: visit times from a wrong clock are flagged for your supervisor.',
+  },
 };

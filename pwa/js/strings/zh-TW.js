@@ -424,4 +424,15 @@ export default {
     relation_hint: '會記錄給主管參考。',
     err_relation: '請選擇此人與客戶的關係。',
   },
+  clock: {
+    label: '手機時鐘',
+    right: '準確',
+    minutes: { other: '{count} 分鐘' },
+    hours: { other: '{count} 小時' },
+    fast: '這支手機的時鐘快了 {amount}。',
+    slow: '這支手機的時鐘慢了 {amount}。',
+    short_fast: '快 {amount}',
+    short_slow: '慢 {amount}',
+    fix: '請在手機設定中將日期與時間設為自動：時鐘不準時記錄的外訪時間，會標示給主管查看。',
+  },
 };

@@ -12,6 +12,8 @@ import { parseInstant } from '../time.js';
 import { APP_VERSION } from '../version.js';
 import { problemCard, describeEntry } from './problems.js';
 import { uploadsPart } from './sync-uploads.js';
+import { clockOff } from '../device-report.js';
+import { clockShort } from './clock-words.js';
 
 export async function syncStatusView(ctx) {
   const { snapshot, session } = ctx;
@@ -35,7 +37,8 @@ export async function syncStatusView(ctx) {
     kv(t('sync.last_ok'), lastOk ? formatDateTime(lastOk) : t('sync.never'), 'last-ok'),
     kv(t('sync.waiting'), String(waiting.length), 'waiting-count'),
     kv(t('sync.attention'), String(problems.length), 'problem-count'),
-    state.lastError ? kv(t('sync.last_error'), errorText(state.lastError), 'last-error') : null);
+    state.lastError ? kv(t('sync.last_error'), errorText(state.lastError), 'last-error') : null,
+    snapshot.meta.clock ? kv(t('clock.label'), clockShort(clockOff(snapshot.meta.clock)), 'phone-clock') : null);
 
   return h('section', { class: 'view view-sync', 'data-testid': 'sync' },
     h('h1', null, t('sync.title')),

@@ -8,6 +8,7 @@ from ...extensions import db
 from .. import formatting, i18n, supervisor
 from ..charts import bar_chart
 from ..queries.dashboard import dashboard as dashboard_numbers
+from .devices import device_rows  # also registers the devices page
 
 
 @supervisor.get("/")
@@ -25,4 +26,5 @@ def dashboard():
         for b in numbers.buckets
     ], width=440, label_w=104, text_w=150)
     return render_template("supervisor/dashboard.html", d=numbers, chart=chart,
-                           currency=currency)
+                           currency=currency,
+                           devices_attention=[r for r in device_rows() if r.reasons])
