@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .attachments.settings import from_environment as attachment_settings
+from .webhooks.settings import from_environment as webhook_settings
 
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # PROTOCOL.md: 413 above 2 MiB by default
 # Defaults of the phone's map (server/maps.py); kept here so this module imports nothing else.
@@ -87,6 +88,8 @@ def from_environment(instance_path: str) -> dict:
         # The history chain's HMAC key (server/services/audit_marks.py). Kept
         # outside the database on purpose: never written to instance/ beside it.
         "AUDIT_KEY": os.environ.get("FIELDVISIT_AUDIT_KEY") or None,
+        # Webhooks and the worker (server/webhooks/settings.py).
+        **webhook_settings(),
     }
 
 
