@@ -15,15 +15,15 @@
   doubled after each further failure up to ``backoff_max_s``; once a
   failure comes ``retry_hours`` after the window started (the event's
   creation, or a supervisor's retry), the delivery is marked failed.
-* The POSTs of a batch run on a few threads and touch no database; the
-  outcomes are written afterwards, each only while the claim is still
-  this worker's.
+* The POSTs of a batch run on a few threads and touch no database; each
+  outcome is written as it comes, only while the claim is still this
+  worker's.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -160,8 +160,11 @@ class Dispatcher:
         batch = claim(session, self.worker, self.settings)
         if not batch:
             return 0
-        outcomes = list(self.pool.map(lambda c: send(c, self.settings), batch))
-        for claimed, outcome in zip(batch, outcomes, strict=True):
+        futures = {self.pool.submit(send, claimed, self.settings): claimed for claimed in batch}
+        # Each outcome is written as soon as it is known: a worker stopped
+        # hard mid-batch leaves only the POSTs under way to be sent again.
+        for future in as_completed(futures):
+            claimed, outcome = futures[future], future.result()
             state = record(session, self.worker, claimed, outcome, self.settings)
             log.info("event %s to %s: %s%s", claimed.event_id, claimed.endpoint, state,
                      "" if outcome.ok else f" ({outcome.error})")
