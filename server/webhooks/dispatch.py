@@ -114,8 +114,11 @@ def claim(session, worker: str, settings: DeliverySettings, now: datetime | None
 
 
 def send(claimed: Claimed, settings: DeliverySettings) -> Outcome:
-    return post(claimed.endpoint, claimed.event_id, claimed.body.encode(), settings.secret,
-                settings.timeout_s)
+    try:
+        return post(claimed.endpoint, claimed.event_id, claimed.body.encode(), settings.secret,
+                    settings.timeout_s)
+    except Exception as exc:  # anything else is a failed attempt too, never a stuck claim
+        return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
 
 
 def record(session, worker: str, claimed: Claimed, outcome: Outcome,
