@@ -158,3 +158,4 @@ def csrf_failed(_exc):
 
 
 from .views import accounts, attachments, auth, dashboard, logins, restrictions, review, visits  # noqa: E402,F401
+from .views import deliveries  # noqa: E402,F401  (webhooks)
