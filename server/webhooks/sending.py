@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ def post(url: str, event_id: str, body: bytes, secret: str, timeout_s: float) ->
         # A little of the answer, for the page; the rest is not needed.
         text = response.read(ERROR_MAX_CHARS).decode("utf-8", "replace")
         status = response.status
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:  # socket.timeout is TimeoutError since Python 3.10
         return Outcome(False, None, f"no answer within {timeout_s:g} s")
     except ConnectionRefusedError:
         return Outcome(False, None, "connection refused")
