@@ -81,7 +81,7 @@ def _candidates(now: datetime, limit: int):
                                earlier.endpoint == D.endpoint, earlier.id < D.id,
                                earlier.state == PENDING)
     return (select(D.id)
-            .where(D.state == PENDING, D.next_attempt_at <= now,
+            .where(D.next_attempt_at <= now, D.state == PENDING,
                    or_(D.claimed_until.is_(None), D.claimed_until < now), ~held_back)
             .order_by(D.id).limit(limit))
 
@@ -130,10 +130,10 @@ def record(session, worker: str, claimed: Claimed, outcome: Outcome,
               "claimed_by": None, "claimed_until": None}
     if outcome.ok:
         state = DELIVERED
-        values.update(state=DELIVERED, delivered_at=now, last_error=None)
+        values.update(state=DELIVERED, delivered_at=now, last_error=None, next_attempt_at=None)
     elif now - claimed.window_started_at >= timedelta(hours=settings.retry_hours):
         state = FAILED
-        values.update(state=FAILED, failed_at=now, last_error=outcome.error)
+        values.update(state=FAILED, failed_at=now, last_error=outcome.error, next_attempt_at=None)
     else:
         state = PENDING
         values.update(next_attempt_at=now + settings.backoff(attempts), last_error=outcome.error)

@@ -39,9 +39,12 @@ class WebhookDelivery(db.Model):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        # The claim: due pending deliveries, and for each whether an earlier
-        # one of the same record and endpoint is still pending.
-        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        # The claim: due deliveries (only pending ones have a next attempt,
+        # so the index holds no history), and for each whether an earlier
+        # one of the same record and endpoint is still pending. Without
+        # ``state`` in the first index PostgreSQL checks the second with the
+        # record index even before its statistics know the table.
+        Index("ix_webhook_deliveries_due", "next_attempt_at"),
         Index("ix_webhook_deliveries_record", "entity", "record_id", "endpoint", "id"),
     )
 
@@ -57,7 +60,8 @@ class WebhookDelivery(db.Model):
     # Retries go on until this much after the start of the window (the
     # event's creation, or a supervisor's retry of a failed delivery).
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None once delivered or failed.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     # A worker's claim: nobody else sends it until ``claimed_until``.
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

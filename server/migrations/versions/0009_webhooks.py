@@ -39,7 +39,7 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('window_started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('claimed_by', sa.String(length=100), nullable=True),
     sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
@@ -53,7 +53,7 @@ def upgrade():
     op.create_index('ix_webhook_deliveries_event_id', 'webhook_deliveries', ['event_id'],
                     unique=False)
     op.create_index('ix_webhook_deliveries_due', 'webhook_deliveries',
-                    ['state', 'next_attempt_at'], unique=False)
+                    ['next_attempt_at'], unique=False)
     op.create_index('ix_webhook_deliveries_record', 'webhook_deliveries',
                     ['entity', 'record_id', 'endpoint', 'id'], unique=False)
     op.create_table('worker_jobs',
