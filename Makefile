@@ -1,5 +1,5 @@
 # Two commands: `make run` (install, create the SQLite database, load the
-# demo data when it is empty, serve on http://127.0.0.1:5000) and
+# demo data when it is empty, serve on http://127.0.0.1:5000 with one worker) and
 # `make test` (install the development tools and Chromium, run the suite).
 
 PYTHON ?= python3
@@ -49,10 +49,12 @@ nginx:
 			nginx >/dev/null; \
 	else echo "nginx is missing: run 'sudo apt-get install -y --no-install-recommends nginx'"; fi
 
+# The worker (webhooks, promise upkeep, attachment purge) runs beside the
+# server and stops with it (tools/run_dev.py).
 run: install
 	$(FLASK) init-db
 	$(FLASK) demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/python tools/run_dev.py --host $(HOST) --port $(PORT)
 
 test: install-dev chromium nginx
 	$(BIN)/pytest

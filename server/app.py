@@ -118,6 +118,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # A bad tile template stops the server at start-up, not the phones' maps later.
     validate_tiles_url(app.config["MAP_TILES_URL"])
     config_module.validate_audit_key(app.config.get("AUDIT_KEY"))
+    from .webhooks.settings import validate as validate_webhooks
+
+    validate_webhooks(app.config)
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.json.ensure_ascii = False

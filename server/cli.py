@@ -148,6 +148,8 @@ def register_cli(app: Flask) -> None:
     register_rules_cli(app)
     from .cli_attachments import register_attachments_cli
     register_attachments_cli(app)
+    from .worker import register_worker_cli
+    register_worker_cli(app)
 
 
 def _checkpoints(path: str, key: bytes | None) -> list:

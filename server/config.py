@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .attachments.settings import from_environment as attachment_settings
+from .webhooks.settings import from_environment as webhook_settings
 
 DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # PROTOCOL.md: 413 above 2 MiB by default
 # Defaults of the phone's map (server/maps.py); kept here so this module imports nothing else.
@@ -90,6 +91,8 @@ def from_environment(instance_path: str) -> dict:
         # Devices (server/services/device_report.py): a phone whose clock is off by
         # more than this flags the visit times it sends (device_clock_off).
         "CLOCK_OFF_MINUTES": _int("FIELDVISIT_CLOCK_OFF_MINUTES", 5),
+        # Webhooks and the worker (server/webhooks/settings.py).
+        **webhook_settings(),
     }
 
 

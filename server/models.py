@@ -382,3 +382,9 @@ class RejectedMutation(db.Model):
     fields: Mapped[Any] = mapped_column(JSON)
     errors: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- webhooks (server/webhooks/) ----------------------------------------------
+# Their tables live in a module of their own; imported here so the metadata
+# (create_all, the migrations' comparison) has them.
+from .webhooks import models as _webhook_models  # noqa: E402,F401

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import FeedEntry, FeedState, HistoryEntry, utcnow
+from ..webhooks.queue import for_transaction as webhook_queue
 from .audit_marks import audit_key, note_keyed_start
 from .idlists import among
 from .lookups import StoreLookups
@@ -139,6 +140,10 @@ class ChangeWriter:
         # derived.AttemptIndex); None means "query when needed".
         self.attempts = None
         self.writing = lock
+        # Webhooks (server/webhooks/queue.py): None unless endpoints are
+        # configured; then each history row of this transaction becomes an
+        # event, written in ``finish`` and so committed with the change.
+        self.webhooks = webhook_queue(self.session) if lock else None
         dialect = self.session.get_bind().dialect.name
         # PostgreSQL: writers overlap, each locking the rows it changes, and
         # the feed lock is held only from ``finish`` to the commit. SQLite
@@ -283,6 +288,8 @@ class ChangeWriter:
             "reason": reason,
             "at": utcnow(),
         })
+        if self.webhooks is not None:
+            self.webhooks.note(self, self._history[-1])
 
     def finish(self) -> None:
         """Give the published rows their feed positions, chain the history
@@ -319,6 +326,8 @@ class ChangeWriter:
             self.last_hash = prev
             # In chain order: ids ascend along the hash chain.
             self.session.execute(insert(HistoryEntry.__table__), self._history)
+            if self.webhooks is not None:
+                self.webhooks.write(self)  # the events, after the history they cite
             self._history = []
         if self._published:
             rows = list(self._published.values())

@@ -160,9 +160,17 @@ def csrf_failed(_exc):
                        "Go back, reload the page and try again.")
 
 
-from .views import accounts, attachments, auth, dashboard, logins, restrictions, review, visits  # noqa: E402,F401
-
-# Planning from the pages, bulk reassignment and the day's map: a line of their own.
-from .views import bulk as bulk  # noqa: E402,F401
-from .views import day_map as day_map  # noqa: E402,F401
-from .views import planning as planning  # noqa: E402,F401
+from .views import (  # noqa: E402,F401
+    accounts,
+    attachments,
+    auth,
+    bulk,
+    dashboard,
+    day_map,
+    deliveries,
+    logins,
+    planning,
+    restrictions,
+    review,
+    visits,
+)

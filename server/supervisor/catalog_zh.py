@@ -635,4 +635,40 @@ ZH: dict[str, str] = {
     "Phone clock when the times were sent": "送出時間時的手機時鐘",
     "The phone's clock was {offset} when it sent this visit's times: arrival and departure may be off by as much.":
         "送出這筆外訪時間時，手機時鐘{offset}：抵達與離開時間可能有同樣的誤差。",
+    # --- webhook deliveries and the worker's jobs (views/deliveries.py) ---
+    "Deliveries": "資料傳送",
+    "Webhook deliveries": "Webhook 資料傳送",
+    "Every saved change to a visit, payment, promise to pay or attachment is sent to the other systems your administrator connected. A delivery that does not go through is tried again, waiting longer each time, for {hours} hours; then it is marked failed and waits for you to send it again. Times in {zone}.":
+        "外訪、收款、還款承諾或附件的每一筆已儲存變更，都會傳送到系統管理員所連接的其他系統。傳送不成功時會再試，每次間隔更久，持續 {hours} 小時；之後標示為失敗，等您重新傳送。時間以 {zone} 顯示。",
+    "No other system is connected now: new changes are not sent anywhere.":
+        "目前沒有連接任何其他系統：新的變更不會傳送到任何地方。",
+    "Waiting": "等待中",
+    "Failed deliveries": "傳送失敗",
+    "Delivered": "已送達",
+    "Change": "變更",
+    "Saved": "儲存時間",
+    "Sent to": "傳送至",
+    "State": "狀態",
+    "Attempts": "嘗試次數",
+    "version {v}": "第 {v} 版",
+    "event": "事件",
+    "Delivered {time}": "已於 {time} 送達",
+    "Failed: gave up {time}": "失敗：已於 {time} 停止重試",
+    "Trying again {time}": "將於 {time} 再試",
+    "Waiting to be sent": "等待傳送",
+    "Send again": "重新傳送",
+    "No deliveries.": "沒有傳送紀錄。",
+    "Scheduled jobs": "排程工作",
+    "The background worker runs these by itself. A last run long ago means no worker is running: tell your administrator.":
+        "背景工作程式會自動執行這些工作。如果上次執行已是很久以前，表示背景工作程式沒有在運作：請通知系統管理員。",
+    "Promise upkeep (kept or broken by payments and dates)": "還款承諾更新（依收款與日期判定為履行或違約）",
+    "Attachment clean-up (retention)": "附件清理（保存期限）",
+    "Job": "工作",
+    "Last run": "上次執行",
+    "Next run": "下次執行",
+    "No worker has run yet.": "背景工作程式尚未執行過。",
+    "The event is queued again under the same id; the worker sends it within a few seconds.":
+        "已用同一個事件編號重新排入佇列，背景工作程式會在幾秒內傳送。",
+    "Nothing was queued again: the delivery is no longer failed, or the form expired. Reload the page.":
+        "沒有重新排入任何傳送：這筆傳送已不是失敗狀態，或表單已過期。請重新載入頁面。",
 }
