@@ -157,4 +157,14 @@ def csrf_failed(_exc):
                        "Go back, reload the page and try again.")
 
 
-from .views import accounts, attachments, auth, dashboard, logins, restrictions, review, visits  # noqa: E402,F401
+from .views import (  # noqa: E402,F401
+    accounts,
+    attachments,
+    auth,
+    dashboard,
+    exports,
+    logins,
+    restrictions,
+    review,
+    visits,
+)

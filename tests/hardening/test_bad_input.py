@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import LoginFailure, RejectedMutation, Visit
-from server.supervisor.queries.visits import _cell
+from server.supervisor.exports.cells import defused as _cell
 
 from ..supervisor.conftest import record_visit, sign_in, taipei
 
