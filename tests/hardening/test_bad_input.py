@@ -134,7 +134,7 @@ def test_visit_csv_with_dates_at_the_ends_of_the_calendar_is_whole(sup_with_visi
     response = sup_with_visit.get("/supervisor/visits.csv", params, status="*", expect_errors=True)
     assert response.status_int == 200
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
-    assert rows[0][0] == "visit_id"
+    assert rows[0][0] == "Visit"
     # The ignored date leaves the other filter: every row is complete.
     assert all(len(row) == len(rows[0]) for row in rows)
 
