@@ -536,4 +536,15 @@ ZH: dict[str, str] = {
     "Method (code)": "方式（代碼）",
     "Reviewed": "審核時間",
     "Reviewed (ISO 8601)": "審核時間（ISO 8601）",
+    # the refused-changes page in words (server/supervisor/refusals.py)
+    "made on the phone at {time}": "手機上的操作時間 {time}",
+    "device {n}, change {seq}": "第 {n} 台裝置，第 {seq} 筆變更",
+    "an unknown device, change {seq}": "不明裝置，第 {seq} 筆變更",
+    "an unknown user": "不明使用者",
+    "{entity} on {account}": "{account} 的{entity}",
+    "{entity} on no known account": "不屬於已知帳戶的{entity}",
+    "New record": "新增紀錄",
+    "Change to version {v}": "修改第 {v} 版",
+    "a record this server does not have": "伺服器上沒有這筆紀錄",
+    "the visit of {when} to {account}": "{when} 前往 {account} 的外訪",
 }
