@@ -18,6 +18,10 @@ def defused(value) -> str:
     decides, compared after NFKC folding (＝ and ﹦ fold to =). A leading tab
     or carriage return starts a formula in some spreadsheets too."""
     text = "" if value is None else str(value)
+    if not text or text[0].isalnum():
+        # Most cells: a letter or digit first (no letter or digit folds to
+        # a formula sign), decided without the scan below.
+        return text
     first = next((ch for ch in text if not _skipped(ch)), "")
     if text[:1] in ("\t", "\r") or unicodedata.normalize("NFKC", first)[:1] in FORMULA_STARTS:
         return "'" + text

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from geopy.distance import geodesic
+from geographiclib.geodesic import Geodesic
 from sqlalchemy import select
 
 from ...models import Account, Payment, Visit
 from ..queries.visits import Collector, VisitFilter, ordered_filtered
 from .table import Column, Context, major_units, time_columns
 
+_WGS84 = Geodesic.WGS84
 # Rows read per round trip; PostgreSQL keeps the rest on a server-side cursor.
 CHUNK = 1000
 
@@ -50,9 +51,10 @@ class VisitLine:
         r = self.row
         if None in (r.checkin_lat, r.checkin_lon, r.account_lat, r.account_lon):
             return None
-        # The same measure as the visit's page (queries/records.py).
-        return round(geodesic((r.account_lat, r.account_lon),
-                              (r.checkin_lat, r.checkin_lon)).meters, 1)
+        # The visit's page measures with geopy's geodesic (queries/records.py),
+        # which is this WGS-84 solution behind a slower interface.
+        return round(_WGS84.Inverse(r.account_lat, r.account_lon, r.checkin_lat, r.checkin_lon,
+                                    Geodesic.DISTANCE)["s12"], 1)
 
 
 def visit_lines(session, f: VisitFilter, zone: ZoneInfo, chunk: int = CHUNK):
