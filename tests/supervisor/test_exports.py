@@ -252,3 +252,12 @@ def test_exports_stream_their_rows_in_chunks(world, sup, app):
     assert parts[0].startswith(b"PK") and max(len(p) for p in parts) <= 64 * 1024
     book = load_workbook(io.BytesIO(b"".join(parts)), read_only=True)
     assert sum(1 for _ in book.worksheets[0].iter_rows()) == n + 1
+
+
+@pytest.mark.parametrize("path", ["/supervisor/visits.csv", "/supervisor/visits.xlsx",
+                                  "/supervisor/payments.csv", "/supervisor/payments.xlsx"])
+def test_values_that_do_not_parse_are_ignored_not_a_server_error(log, sup, path):  # noqa: F811
+    response = sup.get(path, {"date_from": "yesterday", "date_to": "0001-01-01",
+                              "status": "nonsense", "flag": "x", "lang": "klingon",
+                              "collector": "'; DROP TABLE visits; --"})
+    assert response.status_int == 200 and len(response.body) > 10
