@@ -547,4 +547,5 @@ ZH: dict[str, str] = {
     "Change to version {v}": "修改第 {v} 版",
     "a record this server does not have": "伺服器上沒有這筆紀錄",
     "the visit of {when} to {account}": "{when} 前往 {account} 的外訪",
+    "The phone's clock": "手機的時鐘",
 }

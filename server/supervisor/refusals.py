@@ -81,9 +81,20 @@ def _reasons(r: RejectedMutation, lang: str, zone) -> list[tuple[str, list[str]]
     stored = r.reasons if isinstance(r.reasons, dict) else messages.keyed(r.errors)
     out = []
     for name, reasons in stored.items():
-        heading = translate("Record", lang) if name.startswith("_") else field_label(name, lang)
+        heading = _heading(name, lang)
         out.append((heading, [_reason(r.entity, name, reason, lang) for reason in reasons]))
     return out
+
+
+def _heading(name: str, lang: str) -> str:
+    # Reasons about the mutation rather than a field of the record.
+    if name.startswith("_"):
+        return translate("Record", lang)
+    if name == "hlc":
+        return translate("The phone's clock", lang)
+    if name == "base_version":
+        return translate("Version", lang)
+    return field_label(name, lang)
 
 
 def _reason(entity: str, name: str, reason: dict, lang: str) -> str:

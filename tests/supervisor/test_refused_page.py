@@ -12,13 +12,14 @@ from sqlalchemy import select, update
 
 from server.extensions import db
 from server.models import RejectedMutation
+from tests.helpers import now_ms
 
 from .conftest import new_id, taipei
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 # Codes the refusals below carry, which the page must show as words.
 CODES = ("account_id", "result", "settled", "paid_full", "promise_to_pay", "not_present",
-         "_schema", "ROLE_MAY_NOT_WRITE", "NOT_IN_SCOPE")
+         "_schema", "hlc", "ROLE_MAY_NOT_WRITE", "NOT_IN_SCOPE", "CLOCK_AHEAD")
 
 
 @pytest.fixture
@@ -32,9 +33,12 @@ def refusals(world, app):
                                            "result": "nonsense",
                                            "scheduled_at": taipei(0, 9).isoformat()}
                        )["status"] == "rejected"
+    ahead = now_ms() + 3 * 24 * 3600 * 1000  # a phone whose date is days ahead
+    assert alice.write("visit", new_id(), {"account_id": world.accounts["A-1"]},
+                       ms=ahead)["status"] == "rejected"
     with app.app_context():
         stored = db.session.scalars(select(RejectedMutation)).all()
-        assert len(stored) == 3 and all(r.reasons for r in stored)
+        assert len(stored) == 4 and all(r.reasons for r in stored)
         keys = {reason["key"] for r in stored for rs in r.reasons.values() for reason in rs}
         assert {"NOT_IN_SCOPE", "ROLE_MAY_NOT_WRITE", "MARSHMALLOW_MUST_BE_ONE_OF_CHOICES"} <= keys
         # Parameters, not prose: the role is a code in the stored key.
@@ -68,6 +72,7 @@ def test_refused_changes_in_english_words(refusals, sup):
     assert "Must be one of: Paid in full, Paid in part, Promised to pay" in text
     assert "Alice" in text and "device 1, change 1" in text
     assert taipei(0, 9).strftime("%Y-%m-%d 09:00") in text  # the sent time, local
+    assert "The phone's clock More than 24 hours ahead of the server's clock" in text
 
 
 def test_refused_changes_in_traditional_chinese(refusals, sup):
@@ -80,6 +85,7 @@ def test_refused_changes_in_traditional_chinese(refusals, sup):
     assert "催收員" in text and "may not write" not in text
     assert "全額付清" in text  # paid_full among the allowed values
     assert "第 1 台裝置" in text
+    assert "手機的時鐘" in text
 
 
 def test_a_refusal_stored_before_keys_reads_from_its_text(refusals, sup, app):
