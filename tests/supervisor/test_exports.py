@@ -261,3 +261,31 @@ def test_values_that_do_not_parse_are_ignored_not_a_server_error(log, sup, path)
                               "status": "nonsense", "flag": "x", "lang": "klingon",
                               "collector": "'; DROP TABLE visits; --"})
     assert response.status_int == 200 and len(response.body) > 10
+
+
+def test_rows_are_read_in_chunks_with_each_chunks_payments(log, sup, app):  # noqa: F811
+    """Chunks of two rows: the payments query of each chunk runs while the
+    visits' cursor is open (a server-side cursor on PostgreSQL)."""
+    from server.extensions import db
+    from server.supervisor.exports.visits import visit_lines
+    from server.supervisor.queries.visits import VisitFilter
+
+    world = log["world"]
+    # Each visit gets a payment of its own amount (10.00, 10.01, 10.02), so a
+    # payment read with the wrong chunk would show on a neighbour.
+    paid = {}
+    for name in ("plain", "far", "promise"):
+        phone = log["bob"] if name == "promise" else log["alice"]
+        account = world.accounts["A-4" if name == "promise" else "A-1"]
+        payment_id = new_id()
+        assert phone.write("payment", payment_id, {
+            "account_id": account if name != "far" else world.accounts["A-2"],
+            "visit_id": log["ids"][name], "amount": 1000 + len(paid),
+            "method": "cash", "collected_at": iso(taipei(0, 10))})["status"] == "applied"
+        paid[log["ids"][name]] = 1000 + len(paid)
+    with app.test_request_context():
+        lines = list(visit_lines(db.session, VisitFilter(), TAIPEI, chunk=2))
+    assert [line.row.id for line in lines] == html_ids(sup, {})
+    got = {line.row.id: line.received for line in lines}
+    assert got == {**{vid: Decimal(minor).scaleb(-2) for vid, minor in paid.items()},
+                   log["ids"]["plan"]: None}
