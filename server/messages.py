@@ -139,3 +139,55 @@ def parse(text: str) -> tuple[str, dict[str, str]]:
         if found:
             return template, found.groupdict()
     return text, {}
+
+
+# -- message keys: a reason as data (stored with a refused mutation) ----------
+# A reason's key is the name of its template above (ROLE_MAY_NOT_WRITE);
+# marshmallow's messages have no name here, so theirs is made from the text
+# (MARSHMALLOW_NOT_A_VALID_INTEGER). Keys never change meaning: a template
+# reworded keeps its name, so a stored key still finds its words.
+@cache
+def _keys() -> dict[str, str]:
+    own = {value: name for name, value in globals().items()
+           if name.isupper() and isinstance(value, str)}
+    for text in MARSHMALLOW:
+        own[text] = "MARSHMALLOW_" + re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
+    return own
+
+
+def key_of(template: str) -> str | None:
+    return _keys().get(template)
+
+
+def template_of(key: str | None) -> str | None:
+    if not key:
+        return None
+    return {k: t for t, k in _keys().items()}.get(key)
+
+
+def keyed(errors) -> dict[str, list[dict]]:
+    """``errors`` as the write layer sends them (field: [English text]) as
+    field: [{"key": ..., "params": {...}}]; a text no template makes (a
+    newer library's message) is kept as {"text": ...}."""
+    out: dict[str, list[dict]] = {}
+    for name, found in (errors or {}).items():
+        out[str(name)] = [_keyed_one(text) for text in _texts(found)]
+    return out
+
+
+def _keyed_one(text: str) -> dict:
+    template, params = parse(text)
+    key = key_of(template)
+    return {"key": key, "params": params} if key else {"text": text}
+
+
+def _texts(found) -> list[str]:
+    # A field's reasons are a list of texts; a nested field's are a mapping
+    # (marshmallow keys them by list index or key).
+    if isinstance(found, str):
+        return [found]
+    if isinstance(found, dict):
+        return [t for value in found.values() for t in _texts(value)]
+    if isinstance(found, list | tuple):
+        return [t for value in found for t in _texts(value)]
+    return [str(found)]

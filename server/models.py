@@ -382,6 +382,11 @@ class RejectedMutation(db.Model):
     fields: Mapped[Any] = mapped_column(JSON)
     errors: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The same reasons as message keys with their parameters
+    # (server/messages.py keyed()): what the supervisor pages translate.
+    # NULL on rows stored before it existed; those are read back from the
+    # English ``errors`` (messages.parse()).
+    reasons: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 # -- webhooks (server/webhooks/) ----------------------------------------------

@@ -184,6 +184,7 @@ def _apply_one(tx: ChangeWriter, user: User, client_id: str, mutation: Mutation,
             client_id=client_id, user_id=user.id, seq=mutation.seq, entity=mutation.entity,
             record_id=mutation.id, base_version=mutation.base_version, hlc=mutation.hlc,
             fields=storable_copy(mutation.fields), errors=errors,
+            reasons=messages.keyed(errors),
         ))
         record = _visible_record(tx, user, mutation.entity, mutation.id)
         if record is not None:

@@ -168,6 +168,7 @@ from .views import (  # noqa: E402,F401
     dashboard,
     day_map,
     deliveries,
+    exports,
     logins,
     planning,
     restrictions,

@@ -17,7 +17,7 @@ _TEMPLATE_CALL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*
 _PLURAL_CALL = re.compile(r'\b_n\(\s*"(?:[^"\\]|\\.)*"\s*,\s*"((?:[^"\\]|\\.)*)"')
 # Calls whose first (or, for error pages, second and third) arguments are texts.
 _TEXT_CALLS = {"translate": (0,), "Refused": (0,), "NotFound": (0,), "_done": (0,),
-               "_error_page": (1, 2)}
+               "_error_page": (1, 2), "Column": (0,), "time_columns": (0, 1)}
 
 
 def template_texts() -> set[str]:

@@ -15,6 +15,7 @@ GET_PAGES = [
     "/supervisor/visits/00000000-0000-4000-8000-000000000000", "/supervisor/conflicts",
     "/supervisor/rejected", "/supervisor/payments", "/supervisor/accounts",
     "/supervisor/accounts/import",
+    "/supervisor/visits.xlsx", "/supervisor/payments.csv", "/supervisor/payments.xlsx",
 ]
 POST_ACTIONS = [
     "/supervisor/logout",

@@ -20,8 +20,8 @@ def test_refused_changes_show_what_who_and_why(world, sup):
     rows = page.html.select("table.rejected tbody tr")
     assert len(rows) == 2
     newest, oldest = (r.get_text(" ", strip=True) for r in rows)
-    assert "Alice" in newest and alice.client_id[:8] in newest and "#2" in newest
-    assert "Status" in newest and "settled" in newest and "may not write" in newest
+    assert "Alice" in newest and "device 1, change 2" in newest
+    assert "Status" in newest and "Settled" in newest and "may not write" in newest
     assert "No account with this id is assigned to you." in oldest
     # Filter by the sender.
     mine = page.click(linkid=None, href=f"user={world.users['alice']}", index=0)

@@ -1,11 +1,8 @@
-"""The visit log: one filter, used alike by the page and its CSV export, so
-the export holds exactly the rows the page lists."""
+"""The visit log: one filter, used alike by the page and its exports, so
+an export holds exactly the rows the page lists."""
 
 from __future__ import annotations
 
-import csv
-import io
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 from math import ceil
@@ -17,7 +14,7 @@ from sqlalchemy.orm import aliased
 from ...entities import VISIT_RESULTS, VISIT_STATUSES
 from ...models import Account, User, Visit
 from ...rules.flags import VISIT_FLAGS
-from ..formatting import fmt_datetime, local_day_bounds
+from ..formatting import local_day_bounds
 
 PER_PAGE = 50
 # The dates whose local day starts and ends as representable instants in
@@ -169,79 +166,8 @@ def visit_page(session, f: VisitFilter, zone: ZoneInfo, page: int = 1,
     return VisitPage(rows, total, page, pages, per_page)
 
 
-def visit_rows(session, f: VisitFilter, zone: ZoneInfo, batch: int = 1000):
-    """Every filtered row in page order, read in batches."""
-    yield from session.execute(_rows_statement(f, zone, batch))
-
-
-def _rows_statement(f: VisitFilter, zone: ZoneInfo, batch: int = 1000):
-    return _ordered(_filtered(f, zone), f).execution_options(yield_per=batch)
-
-
-CSV_COLUMNS = (
-    "visit_id", "time", "status", "collector", "account_ref", "customer", "met", "met_name",
-    "result", "flags", "scheduled_at", "arrived_at", "promise_amount", "currency",
-)
-
-
-FORMULA_STARTS = frozenset("=+-@")
-
-
-def _cell(value) -> str:
-    """Text a spreadsheet will not run as a formula (names come from the
-    field and the import file). Spreadsheets skip leading blanks and
-    invisible characters and read full-width signs as the ASCII ones, so
-    the first visible character decides, compared after NFKC folding
-    (＝ and ﹦ fold to =)."""
-    text = "" if value is None else str(value)
-    first = next((ch for ch in text if not _skipped(ch)), "")
-    if text[:1] in ("\t", "\r") or unicodedata.normalize("NFKC", first)[:1] in FORMULA_STARTS:
-        return "'" + text
-    return text
-
-
-def _skipped(ch: str) -> bool:
-    # White space, control and format characters (NBSP, zero-width space,
-    # BOM, word joiner, line feed...): nothing a reader sees.
-    return ch.isspace() or unicodedata.category(ch) in ("Zs", "Zl", "Zp", "Cc", "Cf")
-
-
-def visits_csv(session, f: VisitFilter, zone: ZoneInfo):
-    """The CSV export, streamed line by line (codes, not translations, so a
-    file reads the same whoever exports it). The query is built here, before
-    the first line is sent: a filter it cannot run is then an error page,
-    not a 200 whose file stops half-way."""
-    return _csv_lines(session, _rows_statement(f, zone), zone)
-
-
-def _csv_lines(session, statement, zone: ZoneInfo):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush():
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield "\ufeff"  # lets spreadsheets read the UTF-8 names correctly
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
-    for visit, account, collector in session.execute(statement):
-        writer.writerow([_cell(v) for v in (
-            visit.id,
-            fmt_datetime(visit.arrived_at or visit.scheduled_at, zone),
-            visit.status,
-            collector.username if collector else "",
-            account.ref,
-            account.customer_name,
-            visit.met,
-            visit.met_name,
-            visit.result,
-            " ".join(visit.flags or []),
-            visit.scheduled_at.isoformat() if visit.scheduled_at else "",
-            visit.arrived_at.isoformat() if visit.arrived_at else "",
-            "" if visit.promise_amount is None else f"{visit.promise_amount / 100:.2f}",
-            account.currency,
-        )])
-        yield flush()
+def ordered_filtered(f: VisitFilter, zone: ZoneInfo):
+    """The log's rows for ``f`` in the page's order: what an export reads
+    (``server/supervisor/exports/visits.py``), so it lists exactly the rows
+    the page does."""
+    return _ordered(_filtered(f, zone), f)

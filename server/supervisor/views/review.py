@@ -6,10 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from ...extensions import db
-from .. import supervisor
+from .. import formatting, supervisor
 from ..actions import Refused, resolve_conflict, review_payment
 from ..forms import PaymentReviewForm, ResolveForm
+from ..i18n import current_language
 from ..queries import review as queries
+from ..queries.refused import lookups as refused_lookups
+from ..refusals import describe
 from . import flash_refusal, page_number
 
 
@@ -41,9 +44,11 @@ def resolve(conflict_id: str):
 @supervisor.get("/rejected")
 def rejected():
     user_id = (request.args.get("user") or "").strip()[:36]
-    return render_template("supervisor/rejected.html",
-                           page=queries.rejected_page(db.session, page_number(), user_id=user_id),
-                           user_id=user_id)
+    page = queries.rejected_page(db.session, page_number(), user_id=user_id)
+    found = refused_lookups(db.session, [r for r, _user in page.rows])
+    rows = [describe(r, found, current_language(), formatting.display_zone())
+            for r, _user in page.rows]
+    return render_template("supervisor/rejected.html", page=page, rows=rows, user_id=user_id)
 
 
 PROMISE_TABS = ("pending", "kept", "broken")

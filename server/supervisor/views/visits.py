@@ -1,18 +1,14 @@
-"""The visit log, its CSV export, and one visit in full."""
+"""The visit log and one visit in full (its exports: views/exports.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -29,7 +25,7 @@ from ..forms import AmendVisitForm
 from ..i18n import current_language, translate
 from ..queries.accounts import collectors
 from ..queries.records import visit_detail as load_visit_detail
-from ..queries.visits import SORTS, VisitFilter, visit_page, visits_csv
+from ..queries.visits import SORTS, VisitFilter, visit_page
 from . import flash_refusal, page_number
 
 
@@ -42,18 +38,6 @@ def visits():
     return render_template(
         "supervisor/visits.html", f=f, page=page, collectors=collectors(db.session),
         results=VISIT_RESULTS, flags=VISIT_FLAGS, statuses=VISIT_STATUSES, sorts=SORTS)
-
-
-@supervisor.get("/visits.csv")
-def visits_export():
-    zone = formatting.display_zone()
-    f = VisitFilter.from_args(request.args)
-    stamp = datetime.now(zone).strftime("%Y%m%d-%H%M")
-    return Response(
-        stream_with_context(visits_csv(db.session, f, zone)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="visits-{stamp}.csv"'},
-    )
 
 
 @supervisor.get("/visits/<id:visit_id>")
