@@ -103,6 +103,28 @@ def entity_components() -> dict[str, dict]:
 
 # -- attachments (PROTOCOL.md 1.1 "Attachments") --------------------------------
 
+# Webhooks and the device report: where the protocol text is silent.
+OPERATIONS_CHOICES = (
+    "* Webhooks: `occurred_at` is the moment the server wrote the change (its history row), "
+    "in UTC. `data` is the record at that `version`, as a supervisor pulls it (with its "
+    "conflicts and amendments). A delivery fails on any answer but 2xx (redirects are not "
+    "followed), a timeout (10 s) or a refused connection; retries wait 10 s, doubling, up to "
+    "1 h, and an event still failing 24 h after it was queued is marked failed (a supervisor "
+    "may send it again, same `id`). A failing event holds back later events of the same "
+    "record only while it is retried: once failed, later ones go on, so a receiver compares "
+    "`version`. Delivery is at least once (a worker stopped after a POST sends it again): "
+    "receivers de-duplicate on `id`. Accounts are not sent. An endpoint removed from the "
+    "settings gets no new events.\n"
+    "* Device report: a pull naming an unknown `Fieldvisit-Client` binds it to the pulling "
+    "user, as a first push would; on a push the body's `client_id` wins over the header. "
+    "`last_seen_at` may lag a pull by up to 60 s (a quiet pull writes nothing). "
+    "`visit.device_clock_offset_min` (read-only, whole minutes, positive when the phone was "
+    "fast) is set only beyond the limit, by a push that writes `arrived_at` or "
+    "`departed_at`, and kept afterwards unless a later push is further off. Devices of "
+    "deactivated users are listed.\n"
+)
+
+
 ATTACHMENT_CHOICES = (
     "* Attachments: `account_id` (the visit's account, its scope), `created_by`, `uploaded`, "
     "`uploaded_at` and `purged_at` are read-only, kept by the server. `byte_size` is checked "
@@ -331,6 +353,7 @@ def openapi_document(body_limit: int) -> dict:
                 "protocol's columns, which stay as they are): an empty cell gives a new account "
                 "the default and leaves a known account's as it is.\n"
                 + ATTACHMENT_CHOICES
+                + OPERATIONS_CHOICES
             ),
         },
         "servers": [{"url": "/"}],
