@@ -406,7 +406,7 @@ def openapi_document(body_limit: int) -> dict:
                 "PushRequest": {
                     "type": "object", "additionalProperties": False, "required": ["client_id", "mutations"],
                     "properties": {"client_id": UUID, "sent_at": {
-                        **TIME, "description": "The device's clock when it sent the push "
+                        **TIME, "pattern": "^(19|2[0-9])[0-9]{2}-", "description": "The device's clock when it sent the push "
                         "(PROTOCOL.md 1.1); optional, years 1900–2999, otherwise 400."}, "mutations": {
                         "type": "array", "minItems": 1, "maxItems": 500,
                         "items": {"$ref": "#/components/schemas/Mutation"},
