@@ -169,6 +169,8 @@ def test_photos_and_a_signature_taken_offline_reach_the_server_once(
         office.click("button[type=submit]")
         office.goto(f"/supervisor/visits/{visit_id}")
         office.wait_for_selector("#attachments img.thumb")
+        # Thumbnails load lazily: bring them on screen as a reader would.
+        office.locator("#attachments").scroll_into_view_if_needed()
         wait_until(office, "[...document.querySelectorAll('#attachments img.thumb')]"
                            ".every(i => i.complete && i.naturalWidth > 0)")
         assert office.locator("#attachments img.thumb").count() == 3
