@@ -95,8 +95,15 @@ def backend(request):
 
 
 @pytest.fixture
-def app(backend, tmp_path, request):
-    app = make_app(backend, tmp_path, request)
+def app_settings() -> dict:
+    """Configuration a test package or module adds to the app (it overrides
+    this fixture); the ``app`` fixture is the same for all of them."""
+    return {}
+
+
+@pytest.fixture
+def app(backend, tmp_path, request, app_settings):
+    app = make_app(backend, tmp_path, request, app_settings)
     yield app
     with app.app_context():
         db.session.remove()

@@ -25,12 +25,8 @@ KEY = "an audit key kept far away from the database"
 
 
 @pytest.fixture
-def app(backend, tmp_path, request):
-    app = make_app(backend, tmp_path, request, {"AUDIT_KEY": KEY})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def app_settings():
+    return {"AUDIT_KEY": KEY}
 
 
 def run(app, *args):

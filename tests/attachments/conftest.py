@@ -4,11 +4,7 @@ bytes in a folder of the test's own."""
 from __future__ import annotations
 
 import pytest
-from webtest import TestApp
 
-from server.extensions import db
-from tests.conftest import make_app
-from tests.helpers import World
 from tests.supervisor.conftest import done_visit_fields, quick_password_hashes, taipei  # noqa: F401
 
 from .support import new_id
@@ -20,22 +16,8 @@ def blob_root(tmp_path):
 
 
 @pytest.fixture
-def app(backend, tmp_path, request, blob_root):
-    app = make_app(backend, tmp_path, request, {"ATTACHMENTS_URL": f"file://{blob_root}"})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def web(app):
-    return TestApp(app)
-
-
-@pytest.fixture
-def world(app, web):
-    return World.create(app, web)
+def app_settings(blob_root):
+    return {"ATTACHMENTS_URL": f"file://{blob_root}"}
 
 
 @pytest.fixture

@@ -7,11 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from webtest import TestApp
 
-from server.extensions import db
 from server.worker import Worker
-from tests.conftest import make_app
 from tests.supervisor.conftest import quick_password_hashes, sign_in  # noqa: F401
 
 from .receiver import Receiver
@@ -43,18 +40,8 @@ def webhook_overrides() -> dict:
 
 
 @pytest.fixture
-def app(backend, tmp_path, request, receiver, webhook_overrides):
-    app = make_app(backend, tmp_path, request,
-                   extra=webhook_config(receiver.url, **webhook_overrides))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def web(app):
-    return TestApp(app)
+def app_settings(receiver, webhook_overrides):
+    return webhook_config(receiver.url, **webhook_overrides)
 
 
 @pytest.fixture

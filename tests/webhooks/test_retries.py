@@ -75,8 +75,11 @@ def test_no_answer_within_the_timeout_is_retried(app, world, receiver):
 
 def test_connection_refused_is_retried_until_the_receiver_is_up(backend, tmp_path, request):
     port = free_port()
+    # A refusal is immediate: a roomy timeout keeps a slow answer on a busy
+    # machine from counting as a failure and being sent again.
     app = make_app(backend, tmp_path, request,
-                   extra=webhook_config(f"http://127.0.0.1:{port}/in"))
+                   extra=webhook_config(f"http://127.0.0.1:{port}/in", WEBHOOK_TIMEOUT_S=5.0,
+                                        WEBHOOK_LEASE_S=12.0))
     from webtest import TestApp
 
     world = World.create(app, TestApp(app))

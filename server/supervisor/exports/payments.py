@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ...entities import PAYMENT_STATUSES
 from ...models import Account, Payment, User
 from ..formatting import local_day_bounds
-from ..queries.visits import FIRST_FILTER_DATE, LAST_FILTER_DATE
+from ..queries.visits import filter_dates
 from .table import Column, Context, major_units, time_columns
 
 CHUNK = 1000
@@ -33,21 +33,8 @@ class PaymentFilter:
     @classmethod
     def from_args(cls, args) -> PaymentFilter:
         """A value that does not parse is dropped and named in ``errors``."""
-        errors, days = {}, {}
-        for name in ("date_from", "date_to"):
-            text = (args.get(name) or "").strip()
-            days[name] = None
-            if not text:
-                continue
-            try:
-                day = date.fromisoformat(text)
-            except ValueError:
-                errors[name] = text
-                continue
-            if FIRST_FILTER_DATE <= day <= LAST_FILTER_DATE:
-                days[name] = day
-            else:
-                errors[name] = text
+        errors = {}
+        days = filter_dates(args, errors)
         status = (args.get("status") or "").strip()
         if status and status not in STATUS_CHOICES:
             errors["status"] = status

@@ -29,6 +29,28 @@ Collector = aliased(User)
 VISIT_TIME = func.coalesce(Visit.arrived_at, Visit.scheduled_at)
 
 
+def filter_dates(args, errors: dict) -> dict[str, date | None]:
+    """``date_from`` and ``date_to`` of a query string; a value that does
+    not parse or lies outside the filterable range is None and named in
+    ``errors``."""
+    dates = {}
+    for name in ("date_from", "date_to"):
+        text = (args.get(name) or "").strip()
+        dates[name] = None
+        if not text:
+            continue
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            errors[name] = text
+            continue
+        if FIRST_FILTER_DATE <= day <= LAST_FILTER_DATE:
+            dates[name] = day
+        else:
+            errors[name] = text
+    return dates
+
+
 @dataclass(frozen=True)
 class VisitFilter:
     collector: str = ""
@@ -47,20 +69,7 @@ class VisitFilter:
         """Read the query string; a value that does not parse is dropped and
         named in ``errors`` instead of failing the page."""
         errors = {}
-        dates = {}
-        for name in ("date_from", "date_to"):
-            text = (args.get(name) or "").strip()
-            dates[name] = None
-            if text:
-                try:
-                    day = date.fromisoformat(text)
-                except ValueError:
-                    errors[name] = text
-                    continue
-                if FIRST_FILTER_DATE <= day <= LAST_FILTER_DATE:
-                    dates[name] = day
-                else:
-                    errors[name] = text
+        dates = filter_dates(args, errors)
 
         def choice(name, allowed, default=""):
             value = (args.get(name) or "").strip()
