@@ -106,6 +106,9 @@ def server(tmp_path_factory, tile_stub):
     found = Server(base_url, db_path)
     found.attachments_path = workdir / "attachments"
     found.log_path = workdir / "server.log"
+    from .day import top_up_planned_stops  # day.py builds on this module
+
+    top_up_planned_stops(found)
     yield found
     process.terminate()
     try:

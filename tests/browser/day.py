@@ -108,3 +108,30 @@ def build_day(server, day: date, username: str = COLLECTOR) -> Day:
         sup.write("visit", visit_id, fields)
         result.visits[hhmm] = visit_id
     return result
+
+
+def top_up_planned_stops(server, username: str = "alice", count: int = 14) -> None:
+    """Give a demo collector at least ``count`` stops planned for today
+    (Taipei). The demo draws three to five by the day's seed, and the browser
+    tests share one server: each check-in uses one up, so the tests do not
+    depend on the day's draw."""
+    collector_id = server.login(username)["user"]["id"]
+    today = datetime.now(TAIPEI).date()
+    start, end = (datetime(today.year, today.month, today.day, tzinfo=TAIPEI) + timedelta(days=d)
+                  for d in (0, 1))
+    planned = server.query(
+        "SELECT count(*) FROM visits WHERE collector_id = ? AND status = 'planned'"
+        " AND scheduled_at >= ? AND scheduled_at < ?",
+        (collector_id, start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+         end.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")))[0][0]
+    free = [row[0] for row in server.query(
+        "SELECT id FROM accounts WHERE assigned_collector_id = ? AND status = 'active'"
+        " AND id NOT IN (SELECT account_id FROM visits WHERE status = 'planned') ORDER BY ref",
+        (collector_id,))]
+    missing = max(0, count - planned)
+    assert len(free) >= missing, f"{username} has {len(free)} accounts free to plan, {missing} needed"
+    sup = Pusher(server, "supervisor")
+    for i, account_id in enumerate(free[:missing]):
+        at = datetime(today.year, today.month, today.day, 16, 0, tzinfo=TAIPEI) + timedelta(minutes=20 * i)
+        sup.write("visit", str(uuid.uuid4()), {"account_id": account_id, "collector_id": collector_id,
+                                               "scheduled_at": at.isoformat(), "status": "planned"})

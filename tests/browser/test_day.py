@@ -449,4 +449,6 @@ def test_the_map_works_under_a_strict_content_security_policy(chromium_browser, 
         page.wait_for_timeout(300)
         assert violations == []
     finally:
+        # Requests still in flight must not reach the handler after the context is gone.
+        context.unroute_all(behavior="ignoreErrors")
         context.close()
