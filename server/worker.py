@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
@@ -89,6 +91,39 @@ class Worker:
         jobs.join()
 
 
+class StopSignals:
+    """While open, SIGTERM and SIGINT are only noted: the interpreter writes
+    each one's number to a socket (``signal.set_wakeup_fd``) and ``wait``
+    reads it. No Python code runs in the handlers: one that logs or sets an
+    Event deadlocks when a second signal comes in while it runs (Ctrl-C and
+    the launcher's SIGTERM come together)."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __enter__(self) -> StopSignals:
+        self._read, self._write = socket.socketpair()
+        self._write.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
+        self._previous = {signum: signal.signal(signum, lambda _signum, _frame: None)
+                          for signum in self.SIGNALS}
+        return self
+
+    def wait(self, while_true: Callable[[], bool]) -> str | None:
+        """The name of the first signal to come, or None once ``while_true``
+        says False."""
+        while while_true():
+            if select.select([self._read], [], [], 1.0)[0]:
+                return signal.Signals(self._read.recv(1)[0]).name
+        return None
+
+    def __exit__(self, *_exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(self._previous_fd)
+        self._read.close()
+        self._write.close()
+
+
 def register_worker_cli(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--once", is_flag=True,
@@ -99,17 +134,25 @@ def register_worker_cli(app: Flask) -> None:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         worker = Worker(current_app._get_current_object())
-
-        def stop(signum, _frame):
-            log.info("worker %s: %s received, stopping", worker.name,
-                     signal.Signals(signum).name)
-            worker.stop.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
         urls = current_app.config.get("WEBHOOK_URLS") or ()
-        log.info("worker %s started: %d webhook endpoint(s); jobs: %s", worker.name, len(urls),
-                 ", ".join(f"{j.name} every {j.every.total_seconds() / 60:g} min"
-                           for j in worker.jobs) or "none")
-        worker.run(once)
+
+        def started():
+            log.info("worker %s started: %d webhook endpoint(s); jobs: %s", worker.name, len(urls),
+                     ", ".join(f"{j.name} every {j.every.total_seconds() / 60:g} min"
+                               for j in worker.jobs) or "none")
+
+        if once:
+            started()
+            worker.run(once=True)
+        else:
+            # Signals after the first are dropped: the stop under way finishes.
+            with StopSignals() as signals:
+                started()
+                runner = threading.Thread(target=worker.run, name="worker-deliveries")
+                runner.start()
+                received = signals.wait(runner.is_alive)
+                if received:
+                    log.info("worker %s: %s received, stopping", worker.name, received)
+                    worker.stop.set()
+                runner.join()
         log.info("worker %s stopped", worker.name)

@@ -4,6 +4,7 @@ under way, and two workers at once send nothing twice."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections import Counter, defaultdict
@@ -130,6 +131,25 @@ def test_sigterm_stops_after_the_post_under_way_and_a_restart_loses_nothing(
     workers()
     _wait(lambda: _states(app) == Counter({DELIVERED: 1}), what="the delivery")
     assert len(receiver.accepted()) == 1
+
+
+def test_ctrl_c_and_sigterm_at_once_still_stop_it_cleanly(app, world, receiver, workers):
+    """As under ``make run``: the terminal's Ctrl-C and the launcher's SIGTERM
+    arrive together, mid-POST; the worker finishes the POST and says so."""
+    release = threading.Event()
+    receiver.answer = lambda event_id, n: ("hold", release) if n == 0 else 200
+    _planned_visits(world, 1)
+    worker = workers()
+    receiver.wait_for(lambda r: len(r.received) == 1)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGTERM):
+        worker.process.send_signal(signum)
+    assert worker.process.wait(10) == 0, worker.text()
+    release.set()
+    assert worker.text().count("received, stopping") == 1 and "stopped" in worker.text()
+    with app.app_context():
+        delivery = db.session.scalar(select(WebhookDelivery))
+        assert delivery.attempts == 1 and delivery.claimed_by is None
+        db.session.rollback()
 
 
 def test_two_workers_at_once_send_nothing_twice(app, world, receiver, workers):
