@@ -20,9 +20,12 @@ from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
 
 from .extensions import db
 from .webhooks.dispatch import DeliverySettings, Dispatcher
+from .webhooks.models import WebhookDelivery, WebhookEvent, WorkerJob
 from .webhooks.schedule import jobs_from_config, run_due
 
 log = logging.getLogger("fieldvisit.worker")
@@ -124,6 +127,16 @@ class StopSignals:
         self._write.close()
 
 
+def missing_tables() -> set[str]:
+    """The worker's tables the database lacks (none when it cannot be
+    reached now: the worker waits for a database that is restarting)."""
+    try:
+        found = set(inspect(db.engine).get_table_names())
+    except OperationalError:
+        return set()
+    return {m.__tablename__ for m in (WebhookDelivery, WebhookEvent, WorkerJob)} - found
+
+
 def register_worker_cli(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--once", is_flag=True,
@@ -133,6 +146,11 @@ def register_worker_cli(app: Flask) -> None:
         attachment purge) until stopped with SIGTERM or Ctrl-C."""
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        missing = missing_tables()
+        if missing:
+            raise click.ClickException(
+                f"the database lacks the worker's tables ({', '.join(sorted(missing))}): "
+                "run 'flask --app wsgi init-db' first")
         worker = Worker(current_app._get_current_object())
         urls = current_app.config.get("WEBHOOK_URLS") or ()
 

@@ -1,5 +1,6 @@
 """``make run``'s launcher (tools/run_dev.py) starts one worker beside the
-development server, on a fresh SQLite database, and Ctrl-C stops both."""
+development server, on a fresh SQLite database, and Ctrl-C stops both; a
+worker on a database that was never set up says what to run."""
 
 from __future__ import annotations
 
@@ -66,3 +67,12 @@ def test_the_launcher_runs_server_and_worker_and_ctrl_c_stops_both(tmp_path):
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
             launcher.wait()
+
+
+def test_a_worker_on_a_database_not_set_up_says_how_to_set_it_up(tmp_path):
+    env = worker_env(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path / "instance", [])
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "the database lacks the worker's tables" in done.stderr
+    assert "flask --app wsgi init-db" in done.stderr
