@@ -161,7 +161,7 @@ class Http:
 
 
 class Phone:
-    """A minimal protocol client (PROTOCOL.md): login, numbered pushes,
+    """A minimal protocol client (docs/protocol.md): login, numbered pushes,
     cursor pulls."""
 
     def __init__(self, http_: Http, username: str, password: str = PASSWORD):

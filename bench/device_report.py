@@ -1,4 +1,4 @@
-"""What the device report (PROTOCOL.md 1.1) costs a pull, in process.
+"""What the device report (docs/protocol.md 1.1) costs a pull, in process.
 
 One collector with a few accounts pulls an empty page (cursor at the head,
 the most common pull: a phone syncing every minute with nothing new) N

@@ -1,4 +1,4 @@
-"""gzip for JSON answers when the client accepts it (PROTOCOL.md): a first
+"""gzip for JSON answers when the client accepts it (docs/protocol.md): a first
 pull of a whole portfolio shrinks several-fold on a slow connection."""
 
 import gzip

@@ -10,7 +10,7 @@ from pathlib import Path
 from .attachments.settings import from_environment as attachment_settings
 from .webhooks.settings import from_environment as webhook_settings
 
-DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # PROTOCOL.md: 413 above 2 MiB by default
+DEFAULT_BODY_LIMIT = 2 * 1024 * 1024  # docs/protocol.md: 413 above 2 MiB by default
 # Defaults of the phone's map (server/maps.py); kept here so this module imports nothing else.
 DEFAULT_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_ATTRIBUTION = "© OpenStreetMap contributors"

@@ -1,4 +1,4 @@
-"""One JSON error shape for every ``/api`` path (PROTOCOL.md, Conventions):
+"""One JSON error shape for every ``/api`` path (docs/protocol.md, Conventions):
 ``{"error": {"code", "status", "message", "fields"?, ...}}`` — never HTML."""
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ CONTENT_VERIFIED = "Content received and verified"
 RETENTION_PURGED = "Retention: the content was deleted {days} days after it arrived"
 NOT_SHA256 = "Not a SHA-256 digest (64 lower-case hexadecimal digits)."
 
-# -- account contact restrictions (PROTOCOL.md 1.1) -------------------------------
+# -- account contact restrictions (docs/protocol.md 1.1) -------------------------------
 TOO_MANY_WINDOWS = "At most {max} do-not-visit periods per account."
 WINDOW_NOT_OBJECT = "Period {n}: expected an object with from, to and reason."
 WINDOW_UNKNOWN_KEY = "Period {n}: unknown key {key}; a period has from, to and reason."

@@ -126,7 +126,7 @@ class Client(db.Model):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The device's own report (PROTOCOL.md 1.1 "Device clock and device
+    # The device's own report (docs/protocol.md 1.1 "Device clock and device
     # report", server/services/device_report.py): last value wins.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     app_version: Mapped[str | None] = mapped_column(String(64))
@@ -172,7 +172,7 @@ class Account(SyncedRecord, db.Model):
     status: Mapped[str] = mapped_column(String(32), default="active")
     delinquency_reason: Mapped[str | None] = mapped_column(String(32))
     notes: Mapped[str | None] = mapped_column(Text)
-    # Contact restrictions (PROTOCOL.md 1.1): windows not to visit, and the
+    # Contact restrictions (docs/protocol.md 1.1): windows not to visit, and the
     # jurisdiction whose rules apply (None: the installation's top-level rules).
     do_not_visit: Mapped[list] = mapped_column(JSON, default=list)
     jurisdiction: Mapped[str | None] = mapped_column(String(2))

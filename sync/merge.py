@@ -106,7 +106,7 @@ class MergeOutcome:
 
 def merge_status(outcome: MergeOutcome, clocks: Mapping[str, FieldClock], *,
                  base_version: int, client_id: str, new: bool) -> str:
-    """The push result of a mutation (PROTOCOL.md "Push"): ``conflict`` when a
+    """The push result of a mutation (docs/protocol.md "Push"): ``conflict`` when a
     concurrent write touched one of its fields, ``merged`` when the record
     moved on since ``base_version`` by another writer in other fields only
     or a set field was merged with items the writer had not seen, else

@@ -1,5 +1,5 @@
 // What this phone tells the server about itself on every push and pull
-// (PROTOCOL.md 1.1 "Device clock and device report"): its client id, the
+// (docs/protocol.md 1.1 "Device clock and device report"): its client id, the
 // app's version, the changes waiting in the outbox and the oldest one's
 // time, and whether the browser promised to keep its data. And what the
 // phone learns of its own clock from the server's `server_time`, so the

@@ -1,4 +1,4 @@
-// Hybrid logical clock, as PROTOCOL.md defines it:
+// Hybrid logical clock, as docs/protocol.md defines it:
 // "<13-digit ms>:<4 hex counter>:<node>". Plain string comparison orders two
 // values, so ms is zero-padded to 13 digits and the counter to 4 hex digits.
 // Pure functions only; db.js/outbox.js persist the state between calls.

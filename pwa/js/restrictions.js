@@ -1,4 +1,4 @@
-// An account's do-not-visit windows (PROTOCOL.md 1.1 "Account contact
+// An account's do-not-visit windows (docs/protocol.md 1.1 "Account contact
 // restrictions"): times the debtor asked not to be visited, or the office
 // set. A window covers `from` up to, not including, `to`, as on the server
 // (server/rules/restrictions.py). The list is one field sent whole; a

@@ -22,7 +22,7 @@ export function withDefaults(rules) {
 
 /**
  * The rules of `account`: its jurisdiction's contact hours, attempt limit and
- * way of counting attempts (the pull's `rules.jurisdictions`, PROTOCOL.md 1.1),
+ * way of counting attempts (the pull's `rules.jurisdictions`, docs/protocol.md 1.1),
  * else the top-level ones — as the server judges its visits.
  */
 export function rulesFor(rules, account) {

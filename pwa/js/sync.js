@@ -1,4 +1,4 @@
-// Push the outbox, then pull the change feed (PROTOCOL.md): on open, on the
+// Push the outbox, then pull the change feed (docs/protocol.md): on open, on the
 // `online` event, when the tab becomes visible, every minute, and on demand.
 // Failures back off exponentially with jitter (phones returning online
 // together do not retry in step) and honour Retry-After.
@@ -14,7 +14,6 @@ import { noteConflictOutcomes } from './conflict-outcomes.js';
 import * as hlc from './hlc.js';
 import { isoLocal, dateInZone } from './time.js';
 import { emit, on } from './events.js';
-import { uploadWaiting } from './uploads.js';
 import { deviceHeaders, noteServerTime } from './device-report.js';
 
 const LOCK_NAME = 'fieldvisit-sync';
@@ -80,7 +79,10 @@ async function runRound(reason) {
     const changed = await withSyncLock(async () => {
       const pushed = await pushAll(session);
       const pulled = await pullAll(session);
-      const uploaded = await uploadWaiting(session); // photos' bytes, after their records (uploads.js)
+      // Photos' bytes, after their records. Loaded when a round first runs,
+      // not with the first screen (the service worker holds it offline).
+      const { uploadWaiting } = await import('./uploads.js');
+      const uploaded = await uploadWaiting(session);
       return pushed || pulled || uploaded;
     });
     await refreshExtras(session);
@@ -113,7 +115,7 @@ async function pushAll(session) {
     const headers = await deviceHeaders(clientId);
     const body = {
       client_id: clientId,
-      sent_at: isoLocal(), // this phone's clock, for the server to compare (PROTOCOL.md 1.1)
+      sent_at: isoLocal(), // this phone's clock, for the server to compare (docs/protocol.md 1.1)
       mutations: batch.map((e) => ({
         seq: e.seq, hlc: e.hlc, entity: e.entity, id: e.record_id, base_version: e.base_version, fields: e.fields,
       })),

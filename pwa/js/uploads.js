@@ -1,6 +1,6 @@
 // Photos and signatures: their bytes wait in IndexedDB (`blobs`, js/db.js)
 // beside the record that describes them, and go to the server after the
-// record itself has been pushed (PROTOCOL.md 1.1 "Attachments"), in chunks
+// record itself has been pushed (docs/protocol.md 1.1 "Attachments"), in chunks
 // of at most 1 MiB. Every upload starts by asking the server what it holds
 // (`/content/status`), so one cut by a dead link or a closed app resumes at
 // the first missing byte. A failure fails the sync round, which backs off

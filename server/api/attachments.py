@@ -1,4 +1,4 @@
-"""Attachment content (PROTOCOL.md 1.1 "Attachments"): parse, call
+"""Attachment content (docs/protocol.md 1.1 "Attachments"): parse, call
 ``server/attachments/content.py``, answer."""
 
 from __future__ import annotations

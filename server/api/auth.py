@@ -1,4 +1,4 @@
-"""Login and logout (PROTOCOL.md "Login")."""
+"""Login and logout (docs/protocol.md "Login")."""
 
 from datetime import timedelta
 

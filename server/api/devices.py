@@ -1,4 +1,4 @@
-"""``GET /api/v1/devices`` (PROTOCOL.md 1.1 "Device clock and device
+"""``GET /api/v1/devices`` (docs/protocol.md 1.1 "Device clock and device
 report"): every phone's last report, for supervisors only."""
 
 from ..errors import ApiError

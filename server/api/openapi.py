@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of sync protocol v1.1 (``GET /api/v1/openapi.json``).
 
-Where PROTOCOL.md is silent this document records the choice made, in the
+Where docs/protocol.md is silent this document records the choice made, in the
 ``description`` of the operation or schema concerned (look for "Choice:")."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def entity_components() -> dict[str, dict]:
             properties["amendments"] = amendments.WIRE_FIELDS
         description = ("Derived by the server from visits; read-only for every client."
                        if entity.derived_only else
-                       "Who may write each field is in PROTOCOL.md (docs/protocol.md); a field "
+                       "Who may write each field is in docs/protocol.md; a field "
                        "marked readOnly is computed or kept by the server.")
         components[name.title()] = _json_schema_patterns(
             {"type": "object", "description": description, "properties": properties})
@@ -101,7 +101,7 @@ def entity_components() -> dict[str, dict]:
     return components
 
 
-# -- attachments (PROTOCOL.md 1.1 "Attachments") --------------------------------
+# -- attachments (docs/protocol.md 1.1 "Attachments") --------------------------------
 
 # Webhooks and the device report: where the protocol text is silent.
 OPERATIONS_CHOICES = (
@@ -258,7 +258,7 @@ def openapi_document(body_limit: int) -> dict:
                 "answer an unknown id gets (`base_version`: no such record); a create over "
                 "such an id, with everything else valid, is refused on `id`.\n"
                 "* Every non-empty `amendment_reason` a client sends needs three letters or "
-                "digits (PROTOCOL.md 1.1), also on a visit that is not done yet.\n"
+                "digits (docs/protocol.md 1.1), also on a visit that is not done yet.\n"
                 "* NaN, Infinity and numbers beyond a double (1e400) are not JSON: the whole "
                 "request is 400 and nothing is applied, so the phone can fix and resend it.\n"
                 "* A rejected mutation is kept as sent, except that NUL and unpaired "
@@ -309,7 +309,7 @@ def openapi_document(body_limit: int) -> dict:
                 "`checkin_accuracy_m`; the phone asks before it records a check-in farther than "
                 "`rules.geofence_m` from the account, and may replace a check-in's position "
                 "until the visit is done (the earlier one stays in the history).\n"
-                # -- account contact restrictions (PROTOCOL.md 1.1; docs/rules.md) --
+                # -- account contact restrictions (docs/protocol.md 1.1; docs/rules.md) --
                 "* `account.do_not_visit` windows cover `from` up to, not including, `to`; "
                 "they are stored and sent with both times in UTC, sorted, each window once; at "
                 "most 50 per account, a `reason` of at most 200 characters with at least one "
@@ -407,7 +407,7 @@ def openapi_document(body_limit: int) -> dict:
                     "type": "object", "additionalProperties": False, "required": ["client_id", "mutations"],
                     "properties": {"client_id": UUID, "sent_at": {
                         **TIME, "pattern": "^(19|2[0-9])[0-9]{2}-", "description": "The device's clock when it sent the push "
-                        "(PROTOCOL.md 1.1); optional, years 1900–2999, otherwise 400."}, "mutations": {
+                        "(docs/protocol.md 1.1); optional, years 1900–2999, otherwise 400."}, "mutations": {
                         "type": "array", "minItems": 1, "maxItems": 500,
                         "items": {"$ref": "#/components/schemas/Mutation"},
                         "description": "Consecutive ascending seqs, otherwise 400."}},
@@ -471,7 +471,7 @@ def openapi_document(body_limit: int) -> dict:
                         "default_jurisdiction": {"type": "string", "pattern": "^[A-Z]{2}$"},
                         "jurisdictions": {
                             "type": "object",
-                            "description": "PROTOCOL.md 1.1: an account's rules are its "
+                            "description": "docs/protocol.md 1.1: an account's rules are its "
                                            "jurisdiction's entry, else the top-level keys.",
                             "additionalProperties": {"type": "object", "required": [
                                 "contact_hours", "attempt_limit"], "properties": {

@@ -1,4 +1,4 @@
-"""The OpenAPI parts of PROTOCOL.md 1.1 "Device clock and device report":
+"""The OpenAPI parts of docs/protocol.md 1.1 "Device clock and device report":
 the four request headers of push and pull, and ``GET /api/v1/devices``."""
 
 from __future__ import annotations

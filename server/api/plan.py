@@ -1,4 +1,4 @@
-"""The day plan (PROTOCOL.md "Day plan"): parse, call the planning service, answer."""
+"""The day plan (docs/protocol.md "Day plan"): parse, call the planning service, answer."""
 
 from datetime import date
 

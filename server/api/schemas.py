@@ -40,7 +40,7 @@ def _in_years(value) -> None:
 
 class PushSchema(StrictSchema):
     client_id = fields.String(required=True, validate=UUID)
-    # The phone's clock when it sent the push (PROTOCOL.md 1.1 "Device clock").
+    # The phone's clock when it sent the push (docs/protocol.md 1.1 "Device clock").
     sent_at = fields.AwareDateTime(validate=lambda value: _in_years(value))
     mutations = fields.List(fields.Nested(MutationSchema), required=True,
                             validate=validate.Length(min=1, max=500))

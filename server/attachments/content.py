@@ -1,4 +1,4 @@
-"""A chunked upload becoming a verified file (PROTOCOL.md 1.1 "Attachments").
+"""A chunked upload becoming a verified file (docs/protocol.md 1.1 "Attachments").
 
 Each chunk is kept as it arrived (``blobstore``: ``parts/<id>/...``), so a
 chunk sent again is compared with what is held, never trusted. When the

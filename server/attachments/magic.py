@@ -1,5 +1,5 @@
 """The first bytes each accepted content type starts with (its "magic"),
-so that a file named a JPEG is one (PROTOCOL.md 1.1: otherwise 415)."""
+so that a file named a JPEG is one (docs/protocol.md 1.1: otherwise 415)."""
 
 from __future__ import annotations
 

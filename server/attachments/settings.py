@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
-# PROTOCOL.md 1.1: a chunk holds at most 1 MiB.
+# docs/protocol.md 1.1: a chunk holds at most 1 MiB.
 CHUNK_MAX_BYTES = MIB
 
 

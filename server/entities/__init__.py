@@ -1,5 +1,5 @@
 """The protocol's entities: which fields exist, their wire types, which
-role may write each one ("C" collector, "S" supervisor in PROTOCOL.md) and
+role may write each one ("C" collector, "S" supervisor in docs/protocol.md) and
 the invariants every change to a record must keep.
 
 One marshmallow schema per entity both validates a change's fields and

@@ -1,4 +1,4 @@
-"""``account`` — a delinquent loan (PROTOCOL.md "Entities and fields").
+"""``account`` — a delinquent loan (docs/protocol.md "Entities and fields").
 Created by import or by a supervisor; a collector writes only what she
 learns on site."""
 
@@ -46,7 +46,7 @@ class AccountSchema(Schema):
     status = enum(ACCOUNT_STATUSES)
     delinquency_reason = enum(DELINQUENCY_REASONS, allow_none=True)
     notes = text(10000)
-    # PROTOCOL.md 1.1 "Account contact restrictions" (entities/restrictions.py).
+    # docs/protocol.md 1.1 "Account contact restrictions" (entities/restrictions.py).
     do_not_visit = DoNotVisitField()
     jurisdiction = country_code(allow_none=True)
 

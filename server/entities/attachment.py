@@ -1,5 +1,5 @@
 """``attachment`` — evidence taken on a visit: a photo, a signature, a
-document (PROTOCOL.md 1.1 "Attachments").
+document (docs/protocol.md 1.1 "Attachments").
 
 The record holds what the evidence is (its kind, type, size, SHA-256, when
 and where it was taken); its bytes travel separately, through the content
@@ -36,7 +36,7 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 # operator can change it without a new schema.
 BYTE_SIZE_CEILING = 2**40
 SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}\Z", error=messages.NOT_SHA256)
-# Only these change after creation (PROTOCOL.md 1.1).
+# Only these change after creation (docs/protocol.md 1.1).
 CHANGEABLE = frozenset({"caption", "redacted_reason"})
 
 

@@ -157,6 +157,6 @@ def in_year_range(value: Any) -> bool:
 def visible_characters(value: str) -> int:
     """Letters and digits left once white space and invisible characters
     (Unicode categories Z*, Cc, Cf) are removed: what a reason must have
-    to count as one (PROTOCOL.md 1.1, "Done visits and amendments")."""
+    to count as one (docs/protocol.md 1.1, "Done visits and amendments")."""
     kept = [ch for ch in value if not unicodedata.category(ch).startswith(("Z", "Cc", "Cf"))]
     return sum(1 for ch in kept if ch.isalnum())

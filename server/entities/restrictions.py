@@ -1,4 +1,4 @@
-"""An account's contact restrictions (PROTOCOL.md 1.1 "Account contact
+"""An account's contact restrictions (docs/protocol.md 1.1 "Account contact
 restrictions"): its ``do_not_visit`` windows and its ``jurisdiction``.
 
 A window is stored as the wire carries it, normalised: ``from`` and ``to``

@@ -1,4 +1,4 @@
-"""``visit`` — one planned or made on-site visit (PROTOCOL.md "Entities and
+"""``visit`` — one planned or made on-site visit (docs/protocol.md "Entities and
 fields", "Merge rules" and 1.1 "Done visits and amendments").
 
 A done visit is evidence: it never goes back to another status, and any
@@ -76,7 +76,7 @@ class VisitKept(Schema):
 
     flags = fields.List(fields.String(validate=validate.OneOf(VISIT_FLAGS)))
     # Minutes the phone's clock was off (+ fast, − slow) when a push wrote
-    # arrived_at or departed_at; null when no such push did (PROTOCOL.md 1.1).
+    # arrived_at or departed_at; null when no such push did (docs/protocol.md 1.1).
     device_clock_offset_min = fields.Integer(allow_none=True, metadata={
         "description": "Minutes the phone's clock was off (positive: fast) when a push wrote "
                        "arrived_at or departed_at; set only beyond the server's limit "

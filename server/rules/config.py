@@ -227,7 +227,7 @@ class RulesConfig:
     # -- the pull's "rules" block --------------------------------------------
 
     def to_wire(self) -> dict[str, Any]:
-        """The ``rules`` block of a pull (PROTOCOL.md), plus offline extras.
+        """The ``rules`` block of a pull (docs/protocol.md), plus offline extras.
 
         The first five keys are the protocol's and keep their meaning; the
         rest let the phone plan, warn and rank accounts without the server.
@@ -257,7 +257,7 @@ class RulesConfig:
                 "days_past_due": self.escalation_days_past_due,
             },
             "redirect_limit": self.redirect_limit,
-            # PROTOCOL.md 1.1 "Account contact restrictions": an account's
+            # docs/protocol.md 1.1 "Account contact restrictions": an account's
             # rules are its jurisdiction's entry here, else the keys above.
             "default_jurisdiction": self.default_jurisdiction,
             "jurisdictions": {j.code: self.for_jurisdiction(j.code)._place_rules_wire()

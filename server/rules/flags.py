@@ -1,4 +1,4 @@
-"""Checks on a recorded visit, each a small named rule (PROTOCOL.md "flags").
+"""Checks on a recorded visit, each a small named rule (docs/protocol.md "flags").
 
 A flag does not forbid anything: the visit is kept as recorded (records must
 be true) and the flag tells the supervisor what to look at.
@@ -37,7 +37,7 @@ ARRIVED_LATE = "arrived_late"
 NOT_ORIGINAL_CONTACT = "not_original_contact"
 ATTEMPT_LIMIT_EXCEEDED = "attempt_limit_exceeded"
 SAME_SLOT_REPEAT = "same_slot_repeat"
-# The phone's clock was off when it sent the visit's times (PROTOCOL.md 1.1
+# The phone's clock was off when it sent the visit's times (docs/protocol.md 1.1
 # "Device clock"; the offset is kept by server/services/device_clock.py).
 DEVICE_CLOCK_OFF = "device_clock_off"
 VISIT_FLAGS = (
@@ -200,7 +200,7 @@ def visit_flags(
     other_attempts: Sequence[datetime | Attempt] = (),
     cfg: RulesConfig = DEFAULT_CONFIG,
 ) -> list[str]:
-    """Sorted, unique flags of ``visit`` (see PROTOCOL.md for each meaning).
+    """Sorted, unique flags of ``visit`` (see docs/protocol.md for each meaning).
 
     ``visit``: optional ``arrived_at``, ``scheduled_at`` (aware datetimes),
     ``checkin_lat``, ``checkin_lon``, ``checkin_accuracy_m``, ``met``,

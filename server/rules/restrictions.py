@@ -1,5 +1,5 @@
 """Do-not-visit windows: times the debtor asked not to be visited, or the
-office set (a bereavement, a wedding, a stay in hospital) — PROTOCOL.md 1.1
+office set (a bereavement, a wedding, a stay in hospital) — docs/protocol.md 1.1
 "Account contact restrictions".
 
 A window is ``{"from", "to", "reason"}`` with RFC 3339 instants. It covers

@@ -1,6 +1,6 @@
 """The amendment trail of a done visit, read from its history: for each
 correction made after the visit was recorded, which fields changed from
-what to what, who made it, when and why (PROTOCOL.md 1.1 "Done visits and
+what to what, who made it, when and why (docs/protocol.md 1.1 "Done visits and
 amendments"). The supervisor's visit page and the phone (through the pulled
 visit's ``amendments``) show the same trail."""
 

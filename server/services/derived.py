@@ -38,7 +38,7 @@ def account_dict(account: Account) -> dict:
 
 def account_defaults(tx: ChangeWriter, account: Account, existing: Account | None) -> dict:
     """A new account whose writer named no jurisdiction gets the server's
-    default (PROTOCOL.md 1.1: ``TW`` unless configured). Only on creation:
+    default (docs/protocol.md 1.1: ``TW`` unless configured). Only on creation:
     an account whose jurisdiction a supervisor cleared keeps the top-level
     rules, and changing the setting later moves no existing account."""
     if existing is None and account.jurisdiction is None:

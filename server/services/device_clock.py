@@ -1,4 +1,4 @@
-"""The phone's clock when it sent a visit's times (PROTOCOL.md 1.1 "Device
+"""The phone's clock when it sent a visit's times (docs/protocol.md 1.1 "Device
 clock and device report").
 
 A push may say when the phone sent it (``sent_at``); the difference to the

@@ -1,4 +1,4 @@
-"""What each phone says about itself (PROTOCOL.md 1.1 "Device clock and
+"""What each phone says about itself (docs/protocol.md 1.1 "Device clock and
 device report"), stored per ``client_id`` for the supervisors' device page.
 
 Every push and pull may carry four headers::

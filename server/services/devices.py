@@ -76,7 +76,7 @@ def _time(value: datetime | None) -> str | None:
 
 
 def to_wire(device: Device) -> dict:
-    """One device as ``GET /api/v1/devices`` gives it (PROTOCOL.md 1.1)."""
+    """One device as ``GET /api/v1/devices`` gives it (docs/protocol.md 1.1)."""
     c, u = device.client, device.user
     return {
         "client_id": c.client_id,

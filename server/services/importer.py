@@ -1,4 +1,4 @@
-"""Account import (PROTOCOL.md "Account import file"): all rows or none.
+"""Account import (docs/protocol.md "Account import file"): all rows or none.
 
 A CSV row is only parsed here — amounts to minor units, the collector's
 user name to her id, empty cells to nothing — and then checked as the

@@ -1,4 +1,4 @@
-"""A collector's day plan (PROTOCOL.md "Day plan"): read the day's visits,
+"""A collector's day plan (docs/protocol.md "Day plan"): read the day's visits,
 hand them to the pure route planner, and shape its answer for the wire.
 
 Read-only: nothing here writes, so the plan is safe to ask for as often as

@@ -1,4 +1,4 @@
-"""Pull (PROTOCOL.md "Pull"): the change feed from a cursor, filtered to the
+"""Pull (docs/protocol.md "Pull"): the change feed from a cursor, filtered to the
 user's scope, with tombstones for records that left it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Push (PROTOCOL.md "Push"): a client's numbered mutations, in one
+"""Push (docs/protocol.md "Push"): a client's numbered mutations, in one
 transaction.
 
 Like Replicache's push handler — per-client counter, duplicates skipped, a

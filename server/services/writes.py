@@ -98,7 +98,7 @@ class Change:
 
 @dataclass
 class Outcome:
-    status: str  # applied · merged · conflict (PROTOCOL.md "Push")
+    status: str  # applied · merged · conflict (docs/protocol.md "Push")
     version: int
     record: Any
     changed: frozenset[str] = frozenset()

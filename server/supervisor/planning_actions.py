@@ -2,7 +2,7 @@
 moving a planned visit (another time, another collector), cancelling one
 with a reason, and handing a selection of accounts to another collector.
 
-A collector's phone holds only the accounts assigned to her (PROTOCOL.md
+A collector's phone holds only the accounts assigned to her (docs/protocol.md
 "Pull", scope), so a visit for a collector can only live on an account she
 holds: planning or moving a visit for someone else hands the account over
 first (``assign_account``'s change), and the write layer's follow-up moves

@@ -1,5 +1,5 @@
 """What a supervisor changes of an account's contact restrictions: its
-do-not-visit windows and its jurisdiction (PROTOCOL.md 1.1). Each is one
+do-not-visit windows and its jurisdiction (docs/protocol.md 1.1). Each is one
 retrying transaction through the write layer, so a window a phone added at
 the same moment is merged, never lost (``sync.merge.SET_FIELDS``). Nothing
 here is Flask."""

@@ -1,4 +1,4 @@
-"""Done visits and amendments (PROTOCOL.md 1.1), and records outside one's
+"""Done visits and amendments (docs/protocol.md 1.1), and records outside one's
 scope answered exactly like unknown ones, through push."""
 
 import uuid

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 1.1 "Device clock and device report" through HTTP: the four
+"""docs/protocol.md 1.1 "Device clock and device report" through HTTP: the four
 headers on push and pull, sent_at and the device_clock_off flag,
 server_time, and GET /api/v1/devices."""
 

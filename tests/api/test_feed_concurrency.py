@@ -1,5 +1,5 @@
 """Concurrent writers and a concurrent reader: a pull never skips a change
-that was committed before the page was read (PROTOCOL.md "Pull").
+that was committed before the page was read (docs/protocol.md "Pull").
 
 On PostgreSQL a sequence value taken early can commit late, so a reader
 that has moved past it would never see that row; the feed lock in

@@ -1,4 +1,4 @@
-"""Push through HTTP, rule by rule of PROTOCOL.md "Push" and "Merge rules"."""
+"""Push through HTTP, rule by rule of docs/protocol.md "Push" and "Merge rules"."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""Account contact restrictions through the protocol (PROTOCOL.md 1.1): the
+"""Account contact restrictions through the protocol (docs/protocol.md 1.1): the
 do-not-visit windows and how concurrent lists merge, the jurisdiction and
 its rules in flags, pulls and plans, and the relation of the other person
 met — on SQLite and PostgreSQL."""

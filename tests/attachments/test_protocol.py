@@ -1,4 +1,4 @@
-"""PROTOCOL.md 1.1 "Attachments" through HTTP, on SQLite and PostgreSQL:
+"""docs/protocol.md 1.1 "Attachments" through HTTP, on SQLite and PostgreSQL:
 metadata by push and pull, bytes in chunks in any order, every refusal
 with its code, resume from status, scope, redaction, download."""
 

@@ -1,4 +1,4 @@
-"""The device report end to end (PROTOCOL.md 1.1 "Device clock and device
+"""The device report end to end (docs/protocol.md 1.1 "Device clock and device
 report"): the collector app sends its four headers and sent_at, a phone
 with a wrong clock has its visit flagged and is told so, and the
 supervisors' device page at desktop and phone widths."""

@@ -1,4 +1,4 @@
-"""GET /api/v1/plan through HTTP on both databases (PROTOCOL.md "Day plan")."""
+"""GET /api/v1/plan through HTTP on both databases (docs/protocol.md "Day plan")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The hybrid logical clock of the sync core (PROTOCOL.md "Hybrid logical
+"""The hybrid logical clock of the sync core (docs/protocol.md "Hybrid logical
 clock"): its string form, its order, and the send/receive rules."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The per-field merge decision (PROTOCOL.md "Merge rules"), as a table and
+"""The per-field merge decision (docs/protocol.md "Merge rules"), as a table and
 as properties, on the pure sync core with no server around it."""
 
 import pytest

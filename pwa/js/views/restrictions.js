@@ -1,4 +1,4 @@
-// Contact restrictions on the phone (PROTOCOL.md 1.1; docs/rules.md):
+// Contact restrictions on the phone (docs/protocol.md 1.1; docs/rules.md):
 // - the account's do-not-visit windows, and a form to add one when the
 //   customer asks ("not until after the funeral on the 12th"), offline
 //   like every change;

@@ -1,4 +1,4 @@
-// Correcting a finished visit from the phone (PROTOCOL.md 1.1 "Done visits
+// Correcting a finished visit from the phone (docs/protocol.md 1.1 "Done visits
 // and amendments"): the collector changes an outcome field and says why; the
 // change is queued like any other, offline too, and the server keeps the old
 // value in the history. The status is not offered: a done visit stays done.

@@ -1,4 +1,4 @@
-"""attachments: photos, signatures and documents of a visit (PROTOCOL.md 1.1)
+"""attachments: photos, signatures and documents of a visit (docs/protocol.md 1.1)
 
 Revision ID: 0006_attachments
 Revises: 0003_hardening

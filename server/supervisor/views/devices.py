@@ -1,4 +1,4 @@
-"""Devices: each collector's phones as they last reported (PROTOCOL.md 1.1
+"""Devices: each collector's phones as they last reported (docs/protocol.md 1.1
 "Device clock and device report"), those that need someone's attention
 first in the reader's eye (``server/services/devices.py``)."""
 
