@@ -640,6 +640,9 @@ ZH: dict[str, str] = {
     "Webhook deliveries": "Webhook 資料傳送",
     "Every saved change to a visit, payment, promise to pay or attachment is sent to the other systems your administrator connected. A delivery that does not go through is tried again, waiting longer each time, for {hours} hours; then it is marked failed and waits for you to send it again. Times in {zone}.":
         "外訪、收款、還款承諾或附件的每一筆已儲存變更，都會傳送到系統管理員所連接的其他系統。傳送不成功時會再試，每次間隔更久，持續 {hours} 小時；之後標示為失敗，等您重新傳送。時間以 {zone} 顯示。",
+    "Deliveries that went through are kept for {n} days, then deleted; pending and failed ones are kept until they are sent.":
+        "傳送成功的紀錄保留 {n} 天後刪除；待傳送與失敗的紀錄會保留到傳送成功為止。",
+    "Clean-up of sent webhooks": "清理已傳送的 Webhook",
     "No other system is connected now: new changes are not sent anywhere.":
         "目前沒有連接任何其他系統：新的變更不會傳送到任何地方。",
     "Waiting": "等待中",

@@ -1,13 +1,14 @@
 """The worker's periodic jobs, so no cron line is needed: the promise
-upkeep (``services/upkeep.py``, as ``flask promises refresh``) and the
-attachment purge (``attachments/retention.py``, as ``flask attachments purge``).
+upkeep (``services/upkeep.py``, as ``flask promises refresh``), the
+attachment purge (``attachments/retention.py``, as ``flask attachments purge``)
+and the pruning of sent webhooks (``webhooks/retention.py``).
 
 Each job has a row in ``worker_jobs``. A worker runs a job only after it
 took the row's lease in one UPDATE (due, and not leased by a live worker),
 so of several workers exactly one runs it at a time; when it is done the
 worker sets the next run. A worker killed while running a job leaves a
-lease that runs out after ``JOB_LEASE``, and the job runs again then. Both
-jobs are safe to run at any time and twice in a row."""
+lease that runs out after ``JOB_LEASE``, and the job runs again then. Every
+job is safe to run at any time and twice in a row."""
 
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ def purge_attachments() -> dict:
     return purge().as_dict()
 
 
+def prune_webhooks() -> dict:
+    from ..extensions import db
+    from .retention import prune_delivered
+
+    return prune_delivered(db.session, current_app.config["WEBHOOK_KEEP_DAYS"], utcnow())
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -60,8 +68,11 @@ def jobs_from_config(config) -> list[Job]:
     """The jobs switched on, each with its interval (0 minutes: off)."""
     found = []
     for name, key, run in (("promises.refresh", "WORKER_PROMISES_MINUTES", refresh_promises),
-                           ("attachments.purge", "WORKER_PURGE_MINUTES", purge_attachments)):
+                           ("attachments.purge", "WORKER_PURGE_MINUTES", purge_attachments),
+                           ("webhooks.prune", "WORKER_PURGE_MINUTES", prune_webhooks)):
         minutes = config.get(key) or 0
+        if name == "webhooks.prune" and not config.get("WEBHOOK_KEEP_DAYS"):
+            continue  # sent webhooks are kept for good
         if minutes > 0:
             found.append(Job(name, timedelta(minutes=minutes), run))
     return found

@@ -12,10 +12,13 @@
   maximum (10 / 3600);
 * ``FIELDVISIT_WEBHOOK_LEASE_S`` — how long a worker's claim on a delivery
   holds; a worker killed mid-delivery gives its claims back after this (60);
+* ``FIELDVISIT_WEBHOOK_KEEP_DAYS`` — how long a delivery that went
+  through is kept, and its event (30; 0 keeps them for good; pending and
+  failed ones are always kept; ``retention.py``);
 * ``FIELDVISIT_WORKER_POLL_S`` — how often an idle worker looks for work (1);
 * ``FIELDVISIT_WORKER_PROMISES_MINUTES`` / ``FIELDVISIT_WORKER_PURGE_MINUTES``
-  — how often the worker refreshes promises and purges attachments
-  (15 / 60; 0 turns the job off).
+  — how often the worker refreshes promises, and purges attachments and
+  sent webhooks (15 / 60; 0 turns the job off).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ def from_environment(environ=os.environ) -> dict:
         "WEBHOOK_BACKOFF_S": _float(environ, "FIELDVISIT_WEBHOOK_BACKOFF_S", 10.0),
         "WEBHOOK_BACKOFF_MAX_S": _float(environ, "FIELDVISIT_WEBHOOK_BACKOFF_MAX_S", 3600.0),
         "WEBHOOK_LEASE_S": _float(environ, "FIELDVISIT_WEBHOOK_LEASE_S", 60.0),
+        "WEBHOOK_KEEP_DAYS": _float(environ, "FIELDVISIT_WEBHOOK_KEEP_DAYS", 30.0),
         "WORKER_POLL_S": _float(environ, "FIELDVISIT_WORKER_POLL_S", 1.0),
         "WORKER_PROMISES_MINUTES": _float(environ, "FIELDVISIT_WORKER_PROMISES_MINUTES", 15.0),
         "WORKER_PURGE_MINUTES": _float(environ, "FIELDVISIT_WORKER_PURGE_MINUTES", 60.0),

@@ -106,4 +106,5 @@ def test_intervals_come_from_the_settings(app):
     assert names == {"promises.refresh": timedelta(minutes=15)}
     defaults = {j.name: j.every for j in jobs_from_config(app.config)}
     assert defaults == {"promises.refresh": timedelta(minutes=15),
-                        "attachments.purge": timedelta(minutes=60)}
+                        "attachments.purge": timedelta(minutes=60),
+                        "webhooks.prune": timedelta(minutes=60)}

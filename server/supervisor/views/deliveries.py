@@ -25,7 +25,8 @@ def deliveries():
         page=queries.deliveries_page(db.session, state, page_number()),
         jobs=queries.worker_jobs(db.session),
         endpoints=current_app.config.get("WEBHOOK_URLS") or (),
-        retry_hours=current_app.config["WEBHOOK_RETRY_HOURS"], form=CsrfForm())
+        retry_hours=current_app.config["WEBHOOK_RETRY_HOURS"],
+        keep_days=current_app.config["WEBHOOK_KEEP_DAYS"], form=CsrfForm())
 
 
 @supervisor.post("/deliveries/<int:delivery_id>/retry")
