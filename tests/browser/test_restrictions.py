@@ -148,6 +148,14 @@ def test_periods_warn_before_check_in_are_added_offline_and_merge_with_the_offic
     assert reasons == ["In hospital", "Son's wedding"]
     page.goto(f"/#/account/{setup.accounts['R-2']}")
     expect(page.locator("[data-testid=restrictions] li.window")).to_have_count(2)
+    # Each account says whose rules its visits are judged by.
+    expect(page.locator("[data-testid=place-rules] p")).to_have_text([
+        "Taiwan rules: visit only between 08:00 and 21:00, the customer’s time.",
+        "At most 5 attempts on this account in 7 days."])
+    page.goto(f"/#/account/{setup.accounts['R-3']}")
+    expect(page.locator("[data-testid=place-rules] p")).to_have_text([
+        "United States rules: visit only between 08:00 and 21:00, the customer’s time.",
+        "At most 7 attempts on the same person in 7 days."])
 
     # She checks in all the same and meets the owner's daughter.
     page.goto(f"/#/visit/{setup.visits['R-2']}")
@@ -202,6 +210,8 @@ def test_the_warning_and_the_guidance_in_chinese(chromium_browser, server, setup
     shot(page, screenshots, "43-third-party-zh-TW")
     page.goto(f"/#/account/{setup.accounts['R-1']}")
     expect(page.locator("[data-testid=restrictions] h2")).to_have_text("勿訪期間")
+    expect(page.locator("[data-testid=place-rules] p")).to_have_text([
+        "依台灣的規定：只能在客戶當地時間 08:00 至 21:00 之間拜訪。", "此帳戶在 7 天內最多拜訪 5 次。"])
     expect(page.locator("[data-testid=restrictions] li.window")).to_contain_text("Funeral in the family")
     context.close()
 

@@ -402,6 +402,11 @@ export default {
   // --- contact restrictions: do-not-visit windows, third-party guard (views/restrictions.js) ---
   restrictions: {
     title: 'Times not to visit',
+    hours: 'Visit only between {start} and {end}, the customer’s time.',
+    hours_of_place: '{place} rules: visit only between {start} and {end}, the customer’s time.',
+    attempts_account: { one: 'At most {count} attempt on this account in {days}.', other: 'At most {count} attempts on this account in {days}.' },
+    attempts_person: { one: 'At most {count} attempt on the same person in {days}.', other: 'At most {count} attempts on the same person in {days}.' },
+    days: { one: '{count} day', other: '{count} days' },
     none: 'The customer has not asked for any.',
     until: 'Until {until}',
     from_until: '{from} until {until}',

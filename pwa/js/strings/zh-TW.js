@@ -397,6 +397,11 @@ export default {
   // --- 聯繫限制：勿訪期間、第三人保護（views/restrictions.js） ---
   restrictions: {
     title: '勿訪期間',
+    hours: '只能在客戶當地時間 {start} 至 {end} 之間拜訪。',
+    hours_of_place: '依{place}的規定：只能在客戶當地時間 {start} 至 {end} 之間拜訪。',
+    attempts_account: '此帳戶在 {days}內最多拜訪 {count} 次。',
+    attempts_person: '同一人在 {days}內最多拜訪 {count} 次。',
+    days: '{count} 天',
     none: '客戶沒有提出勿訪期間。',
     until: '至 {until}',
     from_until: '{from} 至 {until}',

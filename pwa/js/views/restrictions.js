@@ -12,6 +12,7 @@ import { recordChanges } from '../outbox.js';
 import { emit } from '../events.js';
 import { dateInZone, instantFromZoned, isoInZone, addDays } from '../time.js';
 import { currentWindows, unionWindows, windowAt } from '../restrictions.js';
+import { rulesFor } from '../rules.js';
 import { field } from './components.js';
 
 export const RELATIONS = ['employee', 'family', 'neighbour', 'other'];
@@ -101,6 +102,31 @@ export function relationError(values) {
  * The account's windows not over yet, and the form to add one. The form
  * exists only while open: a screen holding a form is not redrawn by a sync.
  */
+/** The place's name in the reader's language ("Taiwan", 台灣), never its code. */
+function placeName(code) {
+  try {
+    return new Intl.DisplayNames([locale()], { type: 'region' }).of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
+/**
+ * The rules this account's visits are judged by, in words: the contact
+ * hours (of its jurisdiction when it has one) and the attempt limit.
+ */
+export function placeRules(rules, account) {
+  const r = rulesFor(rules, account);
+  const own = account.jurisdiction && rules?.jurisdictions?.[account.jurisdiction];
+  const hours = { start: r.contact_hours.start, end: r.contact_hours.end };
+  const days = t('restrictions.days', { count: r.attempt_limit.window_days });
+  return h('div', { class: 'place-rules', 'data-testid': 'place-rules' },
+    h('p', null, own ? t('restrictions.hours_of_place', { ...hours, place: placeName(account.jurisdiction) })
+      : t('restrictions.hours', hours)),
+    h('p', null, t(r.attempts_per === 'person' ? 'restrictions.attempts_person' : 'restrictions.attempts_account',
+      { count: r.attempt_limit.max, days })));
+}
+
 export function accountRestrictions(ctx, account, { openForm = false } = {}) {
   const zone = account.timezone || 'UTC';
   const now = new Date();
@@ -118,6 +144,7 @@ export function accountRestrictions(ctx, account, { openForm = false } = {}) {
   if (openForm) show();
   return h('section', { class: 'restrictions', 'data-testid': 'restrictions' },
     h('h2', null, t('restrictions.title')),
+    placeRules(ctx.snapshot.rules, account),
     windows.length
       ? h('ul', { class: 'plain-list windows' }, windows.map((w) => windowItem(w, zone, now)))
       : h('p', { class: 'muted' }, t('restrictions.none')),
