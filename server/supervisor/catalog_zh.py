@@ -643,6 +643,12 @@ ZH: dict[str, str] = {
     "Deliveries that went through are kept for {n} days, then deleted; pending and failed ones are kept until they are sent.":
         "傳送成功的紀錄保留 {n} 天後刪除；待傳送與失敗的紀錄會保留到傳送成功為止。",
     "Clean-up of sent webhooks": "清理已傳送的 Webhook",
+    "All {n} accounts that match are selected, on every page.": "已勾選符合條件的全部 {n} 個帳戶（含其他頁）。",
+    "Select all {n} accounts that match": "勾選符合條件的全部 {n} 個帳戶",
+    "More than {max} accounts match: narrow the search to select them all.":
+        "符合條件的帳戶超過 {max} 個：請縮小搜尋範圍後再全部勾選。",
+    "More than {max} accounts match. Narrow the search, then select them all.":
+        "符合條件的帳戶超過 {max} 個。請縮小搜尋範圍，再全部勾選。",
     "No other system is connected now: new changes are not sent anywhere.":
         "目前沒有連接任何其他系統：新的變更不會傳送到任何地方。",
     "Waiting": "等待中",

@@ -245,7 +245,7 @@ def bulk_plan(session, account_ids: list[str], collector_id: str | None) -> Bulk
 def bulk_reassign(session, account_ids: list[str], collector_id: str | None,
                   supervisor_id: str, rules: RulesConfig) -> BulkPlan:
     """Move every selected account to the collector in one transaction (a
-    selection is one page of the list, so the transaction stays small).
+    selection holds at most ``MAX_SELECTION``, so the transaction stays small).
     An account already hers, gone, or refused by a rule is reported and the
     others still move: a refusal is raised before anything is written."""
     def work(tx: ChangeWriter) -> BulkPlan:

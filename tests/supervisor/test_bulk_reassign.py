@@ -155,3 +155,56 @@ def test_in_traditional_chinese(world, sup):
     form["collector"] = world.users["bob"]
     confirm = form.submit(status=200)
     assert "1 個帳戶將改派給 Bob，隨帳戶移轉的已安排外訪：0 次。" in confirm
+
+
+def _more_accounts(app, n: int, collector: str = "alice") -> None:
+    from server.services.importer import import_accounts, import_actor
+
+    rows = ["ref,customer_name,original_contact_name,original_contact_role,original_contact_phone,"
+            "address,lat,lon,timezone,currency,principal,amount_due,due_since,collector"]
+    rows += [f"M-{i:03d},Market stall {i},Owner {i},Owner,,Stall {i},,,Asia/Taipei,TWD,,1000.00,"
+             f"2026-10-01,{collector}" for i in range(n)]
+    with app.app_context():
+        assert import_accounts(db.session, "\n".join(rows) + "\n", import_actor(None),
+                               app.config["RULES"]).ok
+
+
+def test_select_all_that_match_on_every_page(world, sup, app):
+    _more_accounts(app, 60)
+    page = sup.get("/supervisor/accounts", {"q": "market"})
+    assert "60 accounts" in page.text and len(bulk_form(page).fields["account"]) == 50
+    page = page.click("Select all 60 accounts that match")
+    assert ("All 60 accounts that match are selected, on every page."
+            in page.html.select_one("#bulk-select").get_text(" ", strip=True))
+    form = bulk_form(page)
+    form["collector"] = world.users["bob"]
+    confirm = form.submit(status=200)
+    lead = confirm.html.select_one("#reassign-summary .lead").get_text(" ", strip=True)
+    assert lead.startswith("60 accounts go to Bob.")
+    done = confirm.forms[[k for k, f in confirm.forms.items()
+                          if f.action.endswith("/reassign/confirm")][0]].submit(status=200)
+    assert "60 accounts moved to Bob." in done.html.select_one("#reassign-done .lead").get_text(" ")
+    with app.app_context():
+        owners = {a.ref: a.assigned_collector_id for a in db.session.scalars(select(Account))}
+    assert {owners[f"M-{i:03d}"] for i in range(60)} == {world.users["bob"]}
+    # The search decided what moved: the first accounts are Alice's still.
+    assert owners["A-1"] == world.users["alice"]
+
+    chinese = sup.get("/supervisor/accounts", {"q": "market", "collector": world.users["bob"]},
+                      headers={"Accept-Language": "zh-TW"})
+    assert "勾選符合條件的全部 60 個帳戶" in chinese.text
+
+
+def test_more_than_a_selection_holds_asks_for_a_narrower_search(world, sup, app):
+    _more_accounts(app, 201)
+    page = sup.get("/supervisor/accounts", {"q": "market"})
+    text = page.html.select_one("#bulk-select").get_text(" ", strip=True)
+    assert "More than 200 accounts match: narrow the search to select them all." in text
+    assert "Select all 201" not in page.text
+    # A hand-made form that asks for all of them moves nothing.
+    before = writes(app)
+    refused = sup.post("/supervisor/accounts/reassign?q=market",
+                       {"csrf_token": csrf_token(page), "collector": world.users["bob"],
+                        "all_matching": "1"}, status=422)
+    assert "More than 200 accounts match. Narrow the search" in refused.text
+    assert writes(app) == before

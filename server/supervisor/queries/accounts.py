@@ -51,9 +51,7 @@ class AccountPage:
     pages: int
 
 
-def account_page(session, f: AccountFilter, now: datetime, cfg: RulesConfig,
-                 page: int = 1, per_page: int = PER_PAGE) -> AccountPage:
-    query = select(Account, User).outerjoin(User, User.id == Account.assigned_collector_id)
+def _filtered(query, f: AccountFilter):
     if f.q:
         pattern = _like(f.q)
         query = query.where(or_(*(func.lower(column).like(pattern, escape="\\") for column in (
@@ -65,10 +63,27 @@ def account_page(session, f: AccountFilter, now: datetime, cfg: RulesConfig,
         query = query.where(Account.assigned_collector_id == f.collector)
     if f.status:
         query = query.where(Account.status == f.status)
+    return query
+
+
+# The list's order, also of a selection made from it.
+_ORDER = (Account.due_since.asc().nulls_last(), Account.ref)
+
+
+def matching_ids(session, f: AccountFilter, limit: int) -> list[str]:
+    """The ids of the accounts the search finds, in the list's order, at
+    most ``limit`` of them."""
+    return session.scalars(_filtered(select(Account.id), f).order_by(*_ORDER).limit(limit)).all()
+
+
+def account_page(session, f: AccountFilter, now: datetime, cfg: RulesConfig,
+                 page: int = 1, per_page: int = PER_PAGE) -> AccountPage:
+    query = _filtered(select(Account, User).outerjoin(
+        User, User.id == Account.assigned_collector_id), f)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     pages = max(1, ceil(total / per_page))
     page = min(max(1, page), pages)
-    rows = session.execute(query.order_by(Account.due_since.asc().nulls_last(), Account.ref)
+    rows = session.execute(query.order_by(*_ORDER)
                            .limit(per_page).offset((page - 1) * per_page)).all()
     extras = account_extras(session, [a for a, _ in rows], now, cfg)
     return AccountPage([(a, u, extras.get(a.id, {})) for a, u in rows], total, page, pages)

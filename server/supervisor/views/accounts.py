@@ -18,6 +18,7 @@ from ..actions import (
     run_import,
 )
 from ..forms import AssignForm, EscalateForm, ImportConfirmForm, ImportUploadForm
+from ..planning_actions import MAX_SELECTION
 from ..queries.accounts import UNASSIGNED, AccountFilter, account_detail, account_page, collectors
 from . import flash_refusal, page_number
 
@@ -28,7 +29,7 @@ def accounts():
     page = account_page(db.session, f, utcnow(), current_app.config["RULES"], page_number())
     return render_template("supervisor/accounts.html", f=f, page=page,
                            collectors=collectors(db.session), statuses=ACCOUNT_STATUSES,
-                           unassigned=UNASSIGNED)
+                           unassigned=UNASSIGNED, max_selection=MAX_SELECTION)
 
 
 @supervisor.get("/accounts/<id:account_id>")

@@ -11,7 +11,8 @@ from ...extensions import db
 from .. import supervisor
 from ..actions import Refused
 from ..forms import BulkReassignForm
-from ..planning_actions import bulk_plan, bulk_reassign, selected_ids
+from ..planning_actions import MAX_SELECTION, bulk_plan, bulk_reassign, selected_ids
+from ..queries.accounts import AccountFilter, matching_ids
 from .planning import _refusal_problems
 
 
@@ -29,7 +30,19 @@ def _read(form) -> tuple[list[str], str]:
         if form.csrf_token.errors:
             raise Refused("The form expired. Reload the page and try again.")
         raise Refused("Choose an active collector from the list.")
+    if request.form.get("all_matching") == "1":
+        return _all_matching(), form.collector.data
     return selected_ids(request.form.getlist("account")), form.collector.data
+
+
+def _all_matching() -> list[str]:
+    """Every account the search in the form's URL finds, on every page. The
+    confirmation page names each one, so what is confirmed is what was shown."""
+    ids = matching_ids(db.session, AccountFilter.from_args(request.args), MAX_SELECTION + 1)
+    if len(ids) > MAX_SELECTION:
+        raise Refused("More than {max} accounts match. Narrow the search, then select them all.",
+                      max=MAX_SELECTION)
+    return selected_ids(ids)
 
 
 @supervisor.post("/accounts/reassign")
