@@ -3,7 +3,7 @@
 from flask import current_app, request
 
 from ..extensions import db
-from ..models import utcnow
+from ..models import User, utcnow
 from ..services.device_clock import DeviceClock
 from ..services.device_report import note_pull, parse_headers
 from ..services.pull import CursorCodec, pull
@@ -18,6 +18,10 @@ def push_view():
     # is compared with it (services/device_clock.py).
     received_at = utcnow()
     user = current_user()
+    user_id = user.id
+    # The token check's connection goes back to the pool before the body is
+    # read: a phone on a slow link holds none while it sends.
+    db.session.rollback()
     data = json_body(PushSchema(), load_push)
     clock = None
     if data.get("sent_at") is not None:
@@ -29,10 +33,9 @@ def push_view():
         for m in data["mutations"]
     ]
     settings = PushSettings(current_app.config["HLC_MAX_AHEAD_MS"])
-    user_id = user.id
     timing: dict = {}
     result = transaction(
-        lambda tx: push(tx, tx.session.get(type(user), user_id), data["client_id"],
+        lambda tx: push(tx, tx.session.get(User, user_id), data["client_id"],
                         mutations, settings, report=report, clock=clock),
         rules=current_app.config["RULES"], stats=timing,
     )
