@@ -98,10 +98,6 @@ export function relationError(values) {
 
 // ---- account screen -----------------------------------------------------------
 
-/**
- * The account's windows not over yet, and the form to add one. The form
- * exists only while open: a screen holding a form is not redrawn by a sync.
- */
 /** The place's name in the reader's language ("Taiwan", 台灣), never its code. */
 function placeName(code) {
   try {
@@ -115,7 +111,7 @@ function placeName(code) {
  * The rules this account's visits are judged by, in words: the contact
  * hours (of its jurisdiction when it has one) and the attempt limit.
  */
-export function placeRules(rules, account) {
+function placeRules(rules, account) {
   const r = rulesFor(rules, account);
   const own = account.jurisdiction && rules?.jurisdictions?.[account.jurisdiction];
   const hours = { start: r.contact_hours.start, end: r.contact_hours.end };
@@ -127,6 +123,10 @@ export function placeRules(rules, account) {
       { count: r.attempt_limit.max, days })));
 }
 
+/**
+ * The account's windows not over yet, and the form to add one. The form
+ * exists only while open: a screen holding a form is not redrawn by a sync.
+ */
 export function accountRestrictions(ctx, account, { openForm = false } = {}) {
   const zone = account.timezone || 'UTC';
   const now = new Date();
