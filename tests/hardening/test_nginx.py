@@ -210,6 +210,16 @@ def test_the_session_cookie_is_secure_behind_nginx(stack):
     assert cookie.startswith("session=") and "Secure" in cookie and "SameSite=Lax" in cookie
 
 
+def test_excel_downloads_pass_through_their_own_location(stack):
+    # The location that waits longer for a whole workbook reaches the app
+    # too: a signed-out request is sent to the sign-in page, with the
+    # forwarded headers that make its session cookie secure.
+    _, nginx, _ = stack
+    for path in ("/supervisor/visits.xlsx", "/supervisor/payments.xlsx"):
+        status, headers, _ = https(nginx, "GET", path)
+        assert status == 302 and "/supervisor/login" in headers["Location"], (path, headers)
+
+
 HOST = b"Host: localhost\r\n"
 
 
