@@ -9,7 +9,7 @@ import time
 import pytest
 
 from server.worker import Worker
-from tests.supervisor.conftest import quick_password_hashes, sign_in  # noqa: F401
+from tests.supervisor.conftest import iso, new_id, quick_password_hashes, sign_in, taipei  # noqa: F401
 
 from .receiver import Receiver
 
@@ -62,3 +62,12 @@ def deliver(app, until=None, timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the deliveries did not finish in time")
         time.sleep(0.05)
+
+
+def planned_visit(world) -> str:
+    """A visit Alice plans on A-1: one webhook event."""
+    visit_id = new_id()
+    assert world.phone("alice").write("visit", visit_id, {
+        "account_id": world.accounts["A-1"], "status": "planned",
+        "scheduled_at": iso(taipei(-1, 9))})["status"] == "applied"
+    return visit_id

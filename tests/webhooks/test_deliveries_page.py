@@ -11,10 +11,8 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.webhooks.models import DELIVERED, FAILED, WebhookDelivery
-from tests.helpers import World
-from tests.supervisor.conftest import iso, new_id, taipei
 
-from .conftest import deliver
+from .conftest import deliver, planned_visit
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -23,19 +21,6 @@ TAIPEI = ZoneInfo("Asia/Taipei")
 def webhook_overrides():
     # Gives up after about a second of failures.
     return {"WEBHOOK_RETRY_HOURS": 0.0003}
-
-
-@pytest.fixture
-def world(app, web):
-    return World.create(app, web)
-
-
-def _visit(world) -> str:
-    visit_id = new_id()
-    assert world.phone("alice").write("visit", visit_id, {
-        "account_id": world.accounts["A-1"], "status": "planned",
-        "scheduled_at": iso(taipei(-1, 9))})["status"] == "applied"
-    return visit_id
 
 
 def _delivery(app, visit_id) -> WebhookDelivery:
@@ -52,11 +37,11 @@ def _local(moment) -> str:
 
 
 def test_states_in_words_and_sending_a_failed_one_again(app, world, sup, receiver):
-    refused, taken, waiting = _visit(world), _visit(world), None
+    refused, taken, waiting = planned_visit(world), planned_visit(world), None
     refused_event = _delivery(app, refused).event_id
     receiver.answer = lambda event_id, n: 500 if event_id == refused_event else 200
     deliver(app, until=lambda: _delivery(app, refused).state == FAILED)
-    waiting = _visit(world)  # not sent yet
+    waiting = planned_visit(world)  # not sent yet
     failed, done = _delivery(app, refused), _delivery(app, taken)
     assert done.state == DELIVERED and failed.attempts >= 2
 

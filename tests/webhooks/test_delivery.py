@@ -29,11 +29,6 @@ from tests.supervisor.conftest import iso, new_id, record_visit, taipei
 from .conftest import SECRET, deliver
 
 
-@pytest.fixture
-def world(app, web):
-    return World.create(app, web)
-
-
 def _history(app) -> set[tuple[str, str, int]]:
     with app.app_context():
         rows = db.session.execute(select(HistoryEntry.entity, HistoryEntry.record_id,

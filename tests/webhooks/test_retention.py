@@ -15,26 +15,11 @@ from server.models import utcnow
 from server.webhooks.models import DELIVERED, FAILED, WebhookDelivery, WebhookEvent
 from server.webhooks.retention import prune_delivered
 from server.webhooks.schedule import jobs_from_config, run_due
-from tests.helpers import World
-from tests.supervisor.conftest import iso, new_id, taipei
 
-from .conftest import deliver
+from .conftest import deliver, planned_visit
 
 pytestmark = pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-
-
-@pytest.fixture
-def world(app, web):
-    return World.create(app, web)
-
-
-def _visit(world) -> str:
-    visit_id = new_id()
-    assert world.phone("alice").write("visit", visit_id, {
-        "account_id": world.accounts["A-1"], "status": "planned",
-        "scheduled_at": iso(taipei(-1, 9))})["status"] == "applied"
-    return visit_id
 
 
 def _age(app, record_id: str, days: float, **values) -> None:
@@ -58,7 +43,7 @@ def _left(app) -> dict[str, set[str]]:
 
 
 def test_only_sent_deliveries_older_than_the_days_kept_go(app, world, receiver):
-    old_sent, new_sent, old_failed, resent_lately = (_visit(world) for _ in range(4))
+    old_sent, new_sent, old_failed, resent_lately = (planned_visit(world) for _ in range(4))
     deliver(app)
     assert len(receiver.accepted()) == 4
     _age(app, old_sent, 31, delivered_at=True)
@@ -82,7 +67,7 @@ def test_only_sent_deliveries_older_than_the_days_kept_go(app, world, receiver):
 
 
 def test_the_worker_prunes_on_its_schedule_unless_kept_for_good(app, world, receiver):
-    sent = _visit(world)
+    sent = planned_visit(world)
     deliver(app)
     _age(app, sent, 31, delivered_at=True)
     assert "webhooks.prune" not in {j.name for j in jobs_from_config(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from server.extensions import db
@@ -18,11 +17,6 @@ from tests.supervisor.conftest import iso, new_id, taipei
 
 from .conftest import deliver, webhook_config
 from .receiver import Receiver, free_port
-
-
-@pytest.fixture
-def world(app, web):
-    return World.create(app, web)
 
 
 def _deliveries(app):

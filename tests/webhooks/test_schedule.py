@@ -15,15 +15,9 @@ from server.models import Promise, utcnow
 from server.services.derived import promise_id_for
 from server.webhooks.models import WorkerJob
 from server.webhooks.schedule import Job, jobs_from_config, run_due, take
-from tests.helpers import World
 from tests.planning.support import done_visit
 
 from .process import WorkerProcess, worker_env
-
-
-@pytest.fixture
-def world(app, web):
-    return World.create(app, web)
 
 
 def _due_promise(app, world) -> str:

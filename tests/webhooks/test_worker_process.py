@@ -14,18 +14,12 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.webhooks.models import DELIVERED, PENDING, WebhookDelivery, WebhookEvent
-from tests.helpers import World
 from tests.supervisor.conftest import iso, new_id, taipei
 
 from .process import WorkerProcess, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])]
-
-
-@pytest.fixture
-def world(app, web):
-    return World.create(app, web)
 
 
 @pytest.fixture
